@@ -1,0 +1,88 @@
+#include "common.h"
+
+namespace dendrite::binding {
+
+AddonState& state() {
+  // One state per JS thread: each worker_thread loads its own instance of the addon.
+  thread_local AddonState s;
+  return s;
+}
+
+MetaReader::MetaReader() : data_(state().meta), len_(state().meta_len) {}
+
+double MetaReader::next(const char* op) {
+  if (pos_ >= len_) fail(ErrorCode::Argument, op, "tensor layouts in the metadata channel", "too few values");
+  return data_[pos_++];
+}
+
+int64_t MetaReader::next_int(const char* op) {
+  double v = next(op);
+  if (!(v >= -9007199254740992.0 && v <= 9007199254740992.0) || v != static_cast<double>(static_cast<int64_t>(v)))
+    fail(ErrorCode::Argument, op, "an integer layout value", std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* op) {
+  TensorDesc d;
+  int64_t dtype = meta.next_int(op);
+  int64_t offset = meta.next_int(op);
+  int64_t ndim = meta.next_int(op);
+  if (!dtype_valid(static_cast<int32_t>(dtype)) || dtype != static_cast<int32_t>(dtype))
+    fail(ErrorCode::DType, op, "a known dtype code", std::to_string(dtype));
+  if (ndim < 0 || ndim > kMaxDims) fail(ErrorCode::Shape, op, "at most " + std::to_string(kMaxDims) + " dims", std::to_string(ndim));
+  if (offset < 0) fail(ErrorCode::Argument, op, "a non-negative storage offset", std::to_string(offset));
+  d.dtype = static_cast<DType>(dtype);
+  d.ndim = static_cast<int>(ndim);
+  for (int i = 0; i < d.ndim; ++i) d.shape[i] = meta.next_int(op);
+  for (int i = 0; i < d.ndim; ++i) d.strides[i] = meta.next_int(op);
+  // Highest element reachable; overflow-safe since sizes are checked < 2^53 first.
+  int64_t numel = 1, last = offset;
+  for (int i = 0; i < d.ndim; ++i) {
+    if (d.shape[i] < 0) fail(ErrorCode::Shape, op, "non-negative sizes", shape_str(d.shape, d.ndim));
+    if (d.strides[i] < 0) fail(ErrorCode::Argument, op, "non-negative strides", std::to_string(d.strides[i]));
+    if (d.shape[i] > (int64_t{1} << 48) || d.strides[i] > (int64_t{1} << 48))
+      fail(ErrorCode::Shape, op, "sizes below 2^48", shape_str(d.shape, d.ndim));
+    numel *= d.shape[i];
+    if (numel > (int64_t{1} << 48)) fail(ErrorCode::Shape, op, "fewer than 2^48 elements", shape_str(d.shape, d.ndim));
+    if (d.shape[i] > 0) last += (d.shape[i] - 1) * d.strides[i];
+  }
+  if (!buffer.IsArrayBuffer()) fail(ErrorCode::Argument, op, "a tensor storage", "another value");
+  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
+  void* data = ab.Data();
+  size_t bytes = ab.ByteLength();
+  if (numel > 0) {
+    if (data == nullptr) fail(ErrorCode::Disposed, op, "a live tensor", "a disposed tensor");
+    size_t end = static_cast<size_t>(last + 1) * dtype_size(d.dtype);
+    if (end > bytes) fail(ErrorCode::Index, op, "a view inside its storage of " + std::to_string(bytes) + " bytes", "one reaching byte " + std::to_string(end));
+  }
+  d.data = static_cast<char*>(data) + (data ? offset * static_cast<int64_t>(dtype_size(d.dtype)) : 0);
+  return d;
+}
+
+void throw_error(Napi::Env env, ErrorCode code, const std::string& message) {
+  AddonState& s = state();
+  if (!s.error_class.IsEmpty()) {
+    Napi::Object err = s.error_class.New({Napi::String::New(env, message), Napi::String::New(env, error_code_name(code))});
+    throw Napi::Error(env, err);
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, error_code_name(code)));
+  throw err;
+}
+
+int32_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (i >= info.Length() || !info[i].IsNumber()) fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+double arg_double(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (i >= info.Length() || !info[i].IsNumber()) fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (i >= info.Length() || !info[i].IsBoolean()) fail(ErrorCode::Argument, op, "a boolean argument at position " + std::to_string(i), "another value");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+}  // namespace dendrite::binding

@@ -1,0 +1,65 @@
+// N-API glue shared by every binding file: the metadata channel, descriptor unwrapping with
+// bounds checks, and the conversion of dendrite::Error into a JS DendriteError. No math here.
+//
+// Calling convention: before a native call, the TS layer writes each tensor operand's layout
+// into a shared Float64Array, in argument order, as
+//   [dtype, offset (elements), ndim, shape[0..ndim), strides[0..ndim) (elements)]
+// and passes the operands' storages (ArrayBuffers) as ordinary arguments. Reading a layout
+// checks dtype, rank, non-negative sizes and that every reachable element lies inside the buffer.
+#pragma once
+#include <napi.h>
+#include <cstdint>
+#include <string>
+#include "../core/error.h"
+#include "../core/tensor.h"
+
+namespace dendrite::binding {
+
+struct AddonState {
+  Napi::FunctionReference error_class;
+  Napi::Reference<Napi::Float64Array> meta_ref;
+  const double* meta = nullptr;
+  size_t meta_len = 0;
+};
+AddonState& state();
+
+class MetaReader {
+ public:
+  MetaReader();
+  double next(const char* op);
+  int64_t next_int(const char* op);
+
+ private:
+  const double* data_;
+  size_t len_, pos_ = 0;
+};
+
+// The next tensor layout from the channel, over the storage `buffer` (an ArrayBuffer).
+TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* op);
+
+[[noreturn]] void throw_error(Napi::Env env, ErrorCode code, const std::string& message);
+
+// Runs body, turning dendrite::Error (and allocation failure) into a thrown DendriteError.
+template <class Body>
+Napi::Value guarded(const Napi::CallbackInfo& info, Body body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    throw_error(info.Env(), e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw_error(info.Env(), ErrorCode::OutOfMemory, "out of memory");
+  }
+}
+
+int32_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op);
+double arg_double(const Napi::CallbackInfo& info, size_t i, const char* op);
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op);
+
+// One registration function per binding file (called from addon.cc).
+void init_core(Napi::Env env, Napi::Object exports);
+void init_elementwise(Napi::Env env, Napi::Object exports);
+void init_reduce(Napi::Env env, Napi::Object exports);
+void init_gemm(Napi::Env env, Napi::Object exports);
+void init_index(Napi::Env env, Napi::Object exports);
+
+}  // namespace dendrite::binding

@@ -1,0 +1,55 @@
+#include "allocator.h"
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+namespace dendrite {
+namespace {
+
+struct Counters {
+  std::atomic<int64_t> live_bytes{0};
+  std::atomic<int64_t> live_allocations{0};
+  std::atomic<int64_t> peak_bytes{0};
+  std::atomic<int64_t> total_allocations{0};
+};
+
+Counters& counters(Device d) {
+  static Counters c[kNumDevices];
+  return c[static_cast<int>(d)];
+}
+
+}  // namespace
+
+void* allocate(size_t bytes, Device device) {
+  if (device != Device::Cpu) fail(ErrorCode::Device, "allocate", "device cpu", "a device this build has no allocator for");
+  // aligned_alloc needs a size that is a multiple of the alignment; round up (and give 0-byte
+  // tensors one line so every storage has a distinct, valid pointer).
+  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (rounded == 0) rounded = kAlignment;
+  if (rounded < bytes) fail(ErrorCode::OutOfMemory, "allocate", "a size that fits in memory", std::to_string(bytes) + " bytes");
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (!p) fail(ErrorCode::OutOfMemory, "allocate", "memory for " + std::to_string(bytes) + " bytes", "allocation failure");
+  Counters& c = counters(device);
+  int64_t now = c.live_bytes.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
+  c.live_allocations.fetch_add(1);
+  c.total_allocations.fetch_add(1);
+  int64_t peak = c.peak_bytes.load();
+  while (now > peak && !c.peak_bytes.compare_exchange_weak(peak, now)) {
+  }
+  return p;
+}
+
+void release(void* ptr, size_t bytes, Device device) {
+  if (!ptr) return;
+  std::free(ptr);
+  Counters& c = counters(device);
+  c.live_bytes.fetch_sub(static_cast<int64_t>(bytes));
+  c.live_allocations.fetch_sub(1);
+}
+
+MemoryStats memory_stats(Device device) {
+  Counters& c = counters(device);
+  return {c.live_bytes.load(), c.live_allocations.load(), c.peak_bytes.load(), c.total_allocations.load()};
+}
+
+}  // namespace dendrite

@@ -1,0 +1,23 @@
+// 64-byte-aligned storage with byte accounting per device. Every tensor's bytes come from here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include "tensor.h"
+
+namespace dendrite {
+
+constexpr size_t kAlignment = 64;
+
+struct MemoryStats {
+  int64_t live_bytes;
+  int64_t live_allocations;
+  int64_t peak_bytes;
+  int64_t total_allocations;
+};
+
+// Throws Error(OutOfMemory) when the system refuses; never returns null for bytes > 0.
+void* allocate(size_t bytes, Device device = Device::Cpu);
+void release(void* ptr, size_t bytes, Device device = Device::Cpu);
+MemoryStats memory_stats(Device device);
+
+}  // namespace dendrite
