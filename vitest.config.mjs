@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60000,
     // Each file gets its own process: the addon's thread pool and generator state stay per file.
     pool: 'forks',
+    // --expose-gc lets the memory tests check that finalizers free dropped tensors.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -9,6 +9,7 @@ import type { Node } from './autograd/node';
 
 export type Shape = number[];
 
+const MAX_NUMEL = 2 ** 48;
 let liveTensors = 0;
 const finalizers = new FinalizationRegistry<null>(() => {
   liveTensors--;
@@ -64,6 +65,7 @@ export class Tensor {
   /** A new contiguous, uninitialised tensor. */
   static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
     const n = shapeNumel(shape);
+    if (!(n <= MAX_NUMEL)) fail('ERR_SHAPE', 'empty', `fewer than 2^48 elements`, `shape ${fmtShape(shape)}`);
     return new Tensor(new Storage(n * ITEMSIZE[dtype]), shape, contiguousStrides(shape), 0, dtype);
   }
 

@@ -128,16 +128,19 @@ function shapeFrom(args: unknown, op: string): Shape {
   return checkShapeArg(args, op);
 }
 
-export function full(shape: number[] | number, value: number | boolean, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'full');
-  const dtype = options.dtype ? checkDType(options.dtype, 'full') : typeof value === 'boolean' ? 'bool' : 'float32';
-  const t = Tensor.empty(shapeFrom(shape, 'full'), dtype);
+function filled(op: string, shape: number[] | number, value: number | boolean, options: CreateOptions): Tensor {
+  checkDevice(options.device, op);
+  const dtype = options.dtype ? checkDType(options.dtype, op) : typeof value === 'boolean' ? 'bool' : 'float32';
+  const t = Tensor.empty(shapeFrom(shape, op), dtype);
   if (t.numel() > 0) fillRaw(t, Number(value));
-  return finish(t, options, 'full');
+  return finish(t, options, op);
 }
-export const zeros = (shape: number[] | number, options: CreateOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: number[] | number, options: CreateOptions = {}): Tensor => full(shape, 1, options);
-export const empty = (shape: number[] | number, options: CreateOptions = {}): Tensor => full(shape, 0, options);
+export const full = (shape: number[] | number, value: number | boolean, options: CreateOptions = {}): Tensor =>
+  filled('full', shape, value, options);
+export const zeros = (shape: number[] | number, options: CreateOptions = {}): Tensor => filled('zeros', shape, 0, options);
+export const ones = (shape: number[] | number, options: CreateOptions = {}): Tensor => filled('ones', shape, 1, options);
+/** Like zeros (dendrite never hands out uninitialised memory). */
+export const empty = (shape: number[] | number, options: CreateOptions = {}): Tensor => filled('empty', shape, 0, options);
 export const zerosLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 0, { dtype: t.dtype, ...options });
 export const onesLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 1, { dtype: t.dtype, ...options });
 export const fullLike = (t: Tensor, value: number, options: CreateOptions = {}): Tensor => full(t.shape.slice(), value, { dtype: t.dtype, ...options });

@@ -132,5 +132,8 @@ export function checkShapeArg(shape: unknown, op: string): Shape {
   for (const d of s)
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2 ** 48)
       fail('ERR_SHAPE', op, 'a shape of non-negative integers', fmtShape(s as number[]));
+  let n = 1;
+  for (const d of s as number[]) n *= d;
+  if (n > 2 ** 48) fail('ERR_SHAPE', op, 'fewer than 2^48 elements', fmtShape(s as number[]));
   return (s as number[]).slice();
 }

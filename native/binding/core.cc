@@ -24,7 +24,7 @@ constexpr size_t kHeader = kAlignment;
 void release_block(Napi::Env env, StorageBlock* block) {
   if (block->freed) return;
   block->freed = true;
-  release(static_cast<char*>(block->data) - kHeader, block->bytes + kHeader);
+  release(static_cast<char*>(block->data) - kHeader, block->bytes);
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
 }
 
@@ -33,7 +33,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     double req = arg_double(info, 0, "alloc");
     if (!(req >= 0) || req > 1.0e15) fail(ErrorCode::OutOfMemory, "alloc", "a byte size in [0, 1e15]", std::to_string(req));
     size_t bytes = static_cast<size_t>(req);
-    char* base = static_cast<char*>(allocate(bytes + kHeader));
+    char* base = static_cast<char*>(allocate(bytes, Device::Cpu, kHeader));
     auto* block = new StorageBlock{base + kHeader, bytes, false};
     *reinterpret_cast<StorageBlock**>(base) = block;
     Napi::Env env = info.Env();

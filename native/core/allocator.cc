@@ -20,13 +20,14 @@ Counters& counters(Device d) {
 
 }  // namespace
 
-void* allocate(size_t bytes, Device device) {
+void* allocate(size_t bytes, Device device, size_t overhead) {
   if (device != Device::Cpu) fail(ErrorCode::Device, "allocate", "device cpu", "a device this build has no allocator for");
   // aligned_alloc needs a size that is a multiple of the alignment; round up (and give 0-byte
   // tensors one line so every storage has a distinct, valid pointer).
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  size_t total = bytes + overhead;
+  size_t rounded = (total + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
-  if (rounded < bytes) fail(ErrorCode::OutOfMemory, "allocate", "a size that fits in memory", std::to_string(bytes) + " bytes");
+  if (total < bytes || rounded < total) fail(ErrorCode::OutOfMemory, "allocate", "a size that fits in memory", std::to_string(bytes) + " bytes");
   void* p = std::aligned_alloc(kAlignment, rounded);
   if (!p) fail(ErrorCode::OutOfMemory, "allocate", "memory for " + std::to_string(bytes) + " bytes", "allocation failure");
   Counters& c = counters(device);

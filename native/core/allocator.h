@@ -16,7 +16,9 @@ struct MemoryStats {
 };
 
 // Throws Error(OutOfMemory) when the system refuses; never returns null for bytes > 0.
-void* allocate(size_t bytes, Device device = Device::Cpu);
+// `overhead` bytes are allocated in front of the payload but not counted (bookkeeping headers),
+// so the reported bytes are what tensors hold.
+void* allocate(size_t bytes, Device device = Device::Cpu, size_t overhead = 0);
 void release(void* ptr, size_t bytes, Device device = Device::Cpu);
 MemoryStats memory_stats(Device device);
 
