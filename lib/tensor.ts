@@ -3,17 +3,13 @@
 // holds what every op needs: construction, layout helpers, reading out, disposal and tidy scopes.
 import { DendriteError, fail, fmtShape } from './errors';
 import { ARRAY_TYPES, ITEMSIZE, type DType, type TypedArray } from './dtype';
-import { Storage, cacheBytes, type Device } from './storage';
+import { Storage, cacheBytes, liveTensorCount, type Device } from './storage';
 import { beginLayouts, native, putLayout, UNARY } from './native';
 import type { Node } from './autograd/node';
 
 export type Shape = number[];
 
 const MAX_NUMEL = 2 ** 48;
-let liveTensors = 0;
-const finalizers = new FinalizationRegistry<null>(() => {
-  liveTensors--;
-});
 
 // tidy() scopes: each collects the tensors created while it is the innermost one.
 const scopes: Tensor[][] = [];
@@ -56,9 +52,7 @@ export class Tensor {
     this.strides = strides;
     this.offset = offset;
     this.dtype = dtype;
-    storage.refs++;
-    liveTensors++;
-    finalizers.register(this, null, this);
+    storage.addRef();
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
@@ -66,7 +60,7 @@ export class Tensor {
   static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
     const n = shapeNumel(shape);
     if (!(n <= MAX_NUMEL)) fail('ERR_SHAPE', 'empty', `fewer than 2^48 elements`, `shape ${fmtShape(shape)}`);
-    return new Tensor(new Storage(n * ITEMSIZE[dtype]), shape, contiguousStrides(shape), 0, dtype);
+    return new Tensor(Storage.allocate(n * ITEMSIZE[dtype]), shape, contiguousStrides(shape), 0, dtype);
   }
 
   /** A view of `base`'s storage with another layout (no copy). */
@@ -119,9 +113,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    liveTensors--;
-    finalizers.unregister(this);
-    if (--this.storage.refs === 0) this.storage.release();
+    this.storage.dropRef();
     if (this.grad !== null) {
       this.grad.dispose();
       this.grad = null;
@@ -252,6 +244,7 @@ export function keep<T extends Tensor>(t: T): T {
 export function memory() {
   const stats = native.memoryStats();
   const cached = cacheBytes();
+  const liveTensors = liveTensorCount();
   const cpu = {
     numTensors: liveTensors,
     numBytes: stats.liveBytes - cached,

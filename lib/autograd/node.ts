@@ -53,6 +53,15 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[], bac
   let needed = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) needed = true;
   if (!needed) return out;
+  return attach(out, name, inputs, backward);
+}
+
+/** True when an op over these operands must record (grad mode on and one requires grad). */
+export function needsGrad(a: Tensor | null, b: Tensor | null = null): boolean {
+  return gradEnabled && ((a !== null && a.requiresGrad) || (b !== null && b.requiresGrad));
+}
+
+function attach(out: Tensor, name: string, inputs: readonly Tensor[], backward: BackwardFn): Tensor {
   out.requiresGrad = true;
   out.gradFn = new Node(name, inputs.map((t) => (t.requiresGrad ? t : null)), backward);
   return out;

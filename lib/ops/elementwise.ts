@@ -3,7 +3,7 @@
 import { describe, fail } from '../errors';
 import { floatOf, isFloat, promoteTypes, promoteWithScalar, type DType } from '../dtype';
 import { Tensor } from '../tensor';
-import { record, isGradEnabled } from '../autograd/node';
+import { record, isGradEnabled, needsGrad } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
 import {
   asDType, binaryRaw, binaryScalarRaw, broadcastShapes, checkTensor, copyInto, disposeAll, fillRaw, isScalar,
@@ -64,6 +64,7 @@ export function add(x: TensorLike, y: TensorLike, options: { alpha?: number } = 
   const dtype = resultDType(o, x, y);
   if (dtype === 'bool') return logicalOr(x, y);
   const out = runBinary(BINARY.add, o, 'add', dtype, dtype, alpha);
+  if (!needsGrad(o.a, o.b)) return out;
   return record(out, 'add', inputsOf(o), (g) =>
     gradsFor(o, reduceTo(g, o.a), o.b?.requiresGrad ? sumToShape(alpha === 1 ? g : mul(g, alpha), o.b.shape) : null),
   );
@@ -75,6 +76,7 @@ export function sub(x: TensorLike, y: TensorLike, options: { alpha?: number } = 
   const dtype = resultDType(o, x, y);
   if (dtype === 'bool') fail('ERR_DTYPE', 'sub', 'numeric operands (use logicalXor for bools)', 'two bool operands');
   const out = runBinary(BINARY.sub, o, 'sub', dtype, dtype, alpha);
+  if (!needsGrad(o.a, o.b)) return out;
   return record(out, 'sub', inputsOf(o), (g) =>
     gradsFor(o, reduceTo(g, o.a), o.b?.requiresGrad ? sumToShape(mul(g, -alpha), o.b.shape) : null),
   );
@@ -85,6 +87,7 @@ export function mul(x: TensorLike, y: TensorLike): Tensor {
   const dtype = resultDType(o, x, y);
   if (dtype === 'bool') return logicalAnd(x, y);
   const out = runBinary(BINARY.mul, o, 'mul', dtype, dtype);
+  if (!needsGrad(o.a, o.b)) return out;
   return record(out, 'mul', inputsOf(o), (g) =>
     gradsFor(
       o,
@@ -98,6 +101,7 @@ export function div(x: TensorLike, y: TensorLike): Tensor {
   const o = operands('div', x, y);
   const dtype = floatOf(resultDType(o, x, y));  // true division, as torch.div
   const out = runBinary(BINARY.div, o, 'div', dtype, dtype);
+  if (!needsGrad(o.a, o.b)) return out;
   return record(out, 'div', inputsOf(o), (g) =>
     gradsFor(
       o,
