@@ -25,13 +25,15 @@ import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
 export const autograd = { backward, gradcheck };
 
-/** dt.nn.functional / dt.F: the functional forms (layers arrive with the nn issues). */
+import * as nnModules from './nn/index';
+
+/** dt.nn.functional / dt.F: the functional forms. Op families add their entries here. */
 export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
 };
-export const nn = { functional: F };
+export const nn = { ...nnModules, functional: F };
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {

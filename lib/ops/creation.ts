@@ -197,6 +197,12 @@ export function eye(n: number, m: number = n, options: CreateOptions = {}): Tens
 
 const RANDOM = { uniform: 0, normal: 1, int: 2, bernoulli: 3, permutation: 4 } as const;
 
+/** Fills a contiguous tensor in place from the generator: U[a, b) or N(a, b^2). */
+export function fillRandom(t: Tensor, kind: 'uniform' | 'normal', a: number, b: number): Tensor {
+  if (!t.isContiguous()) fail('ERR_ARGUMENT', kind === 'uniform' ? 'uniform_' : 'normal_', 'a contiguous tensor', 'a strided view');
+  return randomRaw(RANDOM[kind], a, b, t);
+}
+
 function randomRaw(kind: number, a: number, b: number, t: Tensor): Tensor {
   if (t.numel() === 0) return t;
   beginLayouts();
