@@ -46,7 +46,8 @@ export interface NativeAddon {
 export const native: NativeAddon = load(path.join(__dirname, '..'));
 native.setErrorClass(DendriteError);
 
-const meta = new Float64Array(4 * (3 + 2 * 16));
+// Room for 16 operands of 16 dims each; the native reader checks it never reads past the end.
+const meta = new Float64Array(16 * (3 + 2 * 16));
 native.setMeta(meta);
 let cursor = 0;
 

@@ -101,8 +101,13 @@ export class Tensor {
     if (this.disposedFlag) throw new DendriteError(`${op}: expected a live tensor, got a disposed tensor`, 'ERR_DISPOSED');
   }
 
-  /** Writes this tensor's layout into the metadata channel (see lib/native.ts). */
+  /**
+   * Writes this tensor's layout into the metadata channel (see lib/native.ts). Every native call
+   * goes through here, so a disposed tensor (whose storage may already serve another tensor)
+   * can never be read or written, e.g. by a backward that saved it.
+   */
   putLayout(): void {
+    if (this.disposedFlag) this.assertLive('op');
     putLayout(this.dtype, this.offset, this.shape, this.strides);
   }
 

@@ -43,6 +43,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 }
 
 export function putBroadcast(t: Tensor, shape: readonly number[]): void {
+  if (t.isDisposed) t.assertLive('op');
   putLayout(t.dtype, t.offset, shape, broadcastStrides(t, shape));
 }
 

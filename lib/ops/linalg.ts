@@ -25,6 +25,7 @@ function matmulRaw(a: Tensor, b: Tensor): Tensor {
     const M = a.shape[a.ndim - 2], K = a.shape[a.ndim - 1], N = b.shape[b.ndim - 1];
     const out = Tensor.empty([...batch, M, N], a.dtype);
     const layout = (t: Tensor, rows: number, cols: number) => {
+      if (t.isDisposed) t.assertLive('matmul');
       const lead = batch.length - (t.ndim - 2);
       const strides = batch.map((s, i) => (i < lead || t.shape[i - lead] !== s ? 0 : t.strides[i - lead]));
       putLayout(t.dtype, t.offset, [...batch, rows, cols], [...strides, t.strides[t.ndim - 2], t.strides[t.ndim - 1]]);

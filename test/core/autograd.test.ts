@@ -89,6 +89,15 @@ describe('autograd', () => {
     close(w.toArray(), [0, 1]);
   });
 
+  it('a backward that needs a tensor the caller disposed throws instead of reading recycled memory', () => {
+    const w = dt.tensor([1, 2, 3], { requiresGrad: true });
+    const x = dt.tensor([4, 5, 6]);
+    const y = w.mul(x).sum();
+    x.dispose();
+    dt.ones([3]).mul(7); // may reuse x's storage
+    expect(() => y.backward()).toThrow(expect.objectContaining({ code: 'ERR_DISPOSED' }));
+  });
+
   it('leaf grads survive tidy', () => {
     const w = dt.tensor([1, 2, 3], { requiresGrad: true });
     dt.tidy(() => {
