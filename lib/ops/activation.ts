@@ -5,19 +5,13 @@ import { floatOf, isFloat } from '../dtype';
 import { Tensor, normDim } from '../tensor';
 import { record } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
-import { asDType, binaryRaw, checkTensor, disposeAll, unaryRaw } from './helpers';
+import { asDType, binaryRaw, checkTensor, disposeAll, floatUnaryRaw } from './helpers';
 import { contiguous } from './shape';
 
 /** unary forward in float; backward = BINARY[bw](g, saved) where saved is the input or output. */
 function activation(name: string, x: Tensor, bw: string, saveOutput: boolean, p0 = 0, p1 = 0): Tensor {
   checkTensor(x, name);
-  const temps: Tensor[] = [];
-  let out: Tensor;
-  try {
-    out = unaryRaw(UNARY[name], asDType(x, floatOf(x.dtype), temps), p0, p1);
-  } finally {
-    disposeAll(temps);
-  }
+  const out = floatUnaryRaw(UNARY[name], x, p0, p1);
   return record(out, name, [x], (g) => [binaryRaw(BINARY[bw], g, saveOutput ? out : x, name, g.dtype, p0, p1)]);
 }
 
@@ -43,13 +37,7 @@ export function softplus(x: Tensor, options: { beta?: number; threshold?: number
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   if (!(minVal <= maxVal)) fail('ERR_ARGUMENT', 'hardtanh', 'minVal <= maxVal', `${minVal} > ${maxVal}`);
   checkTensor(x, 'hardtanh');
-  const temps: Tensor[] = [];
-  let out: Tensor;
-  try {
-    out = unaryRaw(UNARY.clamp, asDType(x, floatOf(x.dtype), temps), minVal, maxVal);
-  } finally {
-    disposeAll(temps);
-  }
+  const out = floatUnaryRaw(UNARY.clamp, x, minVal, maxVal);
   return record(out, 'hardtanh', [x], (g) => [binaryRaw(BINARY.hardtanhBackward, g, x, 'hardtanh', g.dtype, minVal, maxVal)]);
 }
 

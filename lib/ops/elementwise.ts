@@ -6,7 +6,7 @@ import { Tensor } from '../tensor';
 import { record, isGradEnabled, needsGrad } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
 import {
-  asDType, binaryRaw, binaryScalarRaw, broadcastShapes, checkTensor, copyInto, disposeAll, fillRaw, isScalar,
+  asDType, binaryRaw, binaryScalarRaw, broadcastShapes, checkTensor, copyInto, disposeAll, fillRaw, floatUnaryRaw, isScalar,
   putBroadcast, unaryRaw, type Scalar, type TensorLike,
 } from './helpers';
 import { sumToShape } from './reduce';
@@ -188,13 +188,7 @@ type UnaryBackward = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
 /** A float unary op: integer inputs compute in float32 (torch.exp(int) is float). */
 function floatUnary(name: string, x: Tensor, backward: UnaryBackward | null, p0 = 0, p1 = 0): Tensor {
   checkTensor(x, name);
-  const temps: Tensor[] = [];
-  let out: Tensor;
-  try {
-    out = unaryRaw(UNARY[name], asDType(x, floatOf(x.dtype), temps), p0, p1);
-  } finally {
-    disposeAll(temps);
-  }
+  const out = floatUnaryRaw(UNARY[name], x, p0, p1);
   if (backward === null) return out;
   return record(out, name, [x], (g) => [backward(g, x, out)]);
 }

@@ -69,6 +69,16 @@ export function unaryRaw(code: number, x: Tensor, p0 = 0, p1 = 0, outDType: DTyp
   return out;
 }
 
+/** A float unary kernel: integer and bool inputs compute in float32 (torch.exp(int) is float). */
+export function floatUnaryRaw(code: number, x: Tensor, p0 = 0, p1 = 0): Tensor {
+  const temps: Tensor[] = [];
+  try {
+    return unaryRaw(code, asDType(x, x.dtype === 'float64' ? 'float64' : 'float32', temps), p0, p1);
+  } finally {
+    disposeAll(temps);
+  }
+}
+
 /** out = binary op(a, b) with broadcasting; a and b of one dtype. */
 export function binaryRaw(code: number, a: Tensor, b: Tensor, op: string, outDType: DType, p0 = 1, p1 = 0): Tensor {
   const shape = a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i]) ? a.shape.slice() : broadcastShapes(a.shape, b.shape, op);
