@@ -46,10 +46,12 @@ TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* 
     if (numel > (int64_t{1} << 48)) fail(ErrorCode::Shape, op, "fewer than 2^48 elements", shape_str(d.shape, d.ndim));
     if (d.shape[i] > 0) last += (d.shape[i] - 1) * d.strides[i];
   }
-  if (!buffer.IsArrayBuffer()) fail(ErrorCode::Argument, op, "a tensor storage", "another value");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  void* data = ab.Data();
-  size_t bytes = ab.ByteLength();
+  // One N-API call both checks the type and reads pointer and length (this is the hot path of
+  // every op: each call into N-API costs tens of nanoseconds).
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (napi_get_arraybuffer_info(buffer.Env(), buffer, &data, &bytes) != napi_ok)
+    fail(ErrorCode::Argument, op, "a tensor storage", "another value");
   if (numel > 0) {
     if (data == nullptr) fail(ErrorCode::Disposed, op, "a live tensor", "a disposed tensor");
     size_t end = static_cast<size_t>(last + 1) * dtype_size(d.dtype);
@@ -70,19 +72,26 @@ void throw_error(Napi::Env env, ErrorCode code, const std::string& message) {
   throw err;
 }
 
+// The getters double as type checks: they fail on a value of the wrong type.
 int32_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  if (i >= info.Length() || !info[i].IsNumber()) fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
-  return info[i].As<Napi::Number>().Int32Value();
+  int32_t v = 0;
+  if (i >= info.Length() || napi_get_value_int32(info.Env(), info[i], &v) != napi_ok)
+    fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
+  return v;
 }
 
 double arg_double(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  if (i >= info.Length() || !info[i].IsNumber()) fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
-  return info[i].As<Napi::Number>().DoubleValue();
+  double v = 0;
+  if (i >= info.Length() || napi_get_value_double(info.Env(), info[i], &v) != napi_ok)
+    fail(ErrorCode::Argument, op, "a number argument at position " + std::to_string(i), "another value");
+  return v;
 }
 
 bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  if (i >= info.Length() || !info[i].IsBoolean()) fail(ErrorCode::Argument, op, "a boolean argument at position " + std::to_string(i), "another value");
-  return info[i].As<Napi::Boolean>().Value();
+  bool v = false;
+  if (i >= info.Length() || napi_get_value_bool(info.Env(), info[i], &v) != napi_ok)
+    fail(ErrorCode::Argument, op, "a boolean argument at position " + std::to_string(i), "another value");
+  return v;
 }
 
 }  // namespace dendrite::binding
