@@ -102,39 +102,40 @@ void pack_b(bool trans, int64_t kc, int64_t nc, const float* B, int64_t ldb, flo
   pack_b_panels<kNr>(trans, kc, nc, B, ldb, dst);
 }
 
-// y[j] = sum_k x[k * incx] * mat[k * ld + j]: column blocks held in registers over all of K,
-// so each y block is written once and mat is streamed once.
+// y[j] = sum_k x[k * incx] * mat[k * ld + j]: axpy over eight rows of mat at a time, so mat is
+// streamed in memory order (what the prefetchers follow best; M = 1 GEMV is bandwidth-bound)
+// while y, which the caller keeps to a few KiB, stays in L1.
 void gemv_n(int64_t K, int64_t n, const float* x, int64_t incx, const float* mat, int64_t ld, float* y) {
-  constexpr int W = 8;
-  int64_t j = 0;
-  for (; j + W * L <= n; j += W * L) {
-    VecF acc[W];
-#pragma GCC unroll 8
-    for (int w = 0; w < W; ++w) acc[w] = zero();
-    const float* col = mat + j;
-    for (int64_t k = 0; k < K; ++k, col += ld) {
-      const VecF xv = set1(x[k * incx]);
-#pragma GCC unroll 8
-      for (int w = 0; w < W; ++w) acc[w] = fmadd(xv, loadu(col + w * L), acc[w]);
+  std::fill(y, y + n, 0.0f);
+  const int64_t nv = n / L * L;
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    VecF xs[8];
+    const float* r[8];
+    for (int q = 0; q < 8; ++q) xs[q] = set1(x[(k + q) * incx]), r[q] = mat + (k + q) * ld;
+    for (int64_t j = 0; j < nv; j += L) {
+      VecF a0 = fmadd(xs[0], loadu(r[0] + j), loadu(y + j));
+      VecF a1 = xs[1] * loadu(r[1] + j);
+      a0 = fmadd(xs[2], loadu(r[2] + j), a0);
+      a1 = fmadd(xs[3], loadu(r[3] + j), a1);
+      a0 = fmadd(xs[4], loadu(r[4] + j), a0);
+      a1 = fmadd(xs[5], loadu(r[5] + j), a1);
+      a0 = fmadd(xs[6], loadu(r[6] + j), a0);
+      a1 = fmadd(xs[7], loadu(r[7] + j), a1);
+      storeu(y + j, a0 + a1);
     }
-#pragma GCC unroll 8
-    for (int w = 0; w < W; ++w) storeu(y + j + w * L, acc[w]);
-  }
-  for (; j + L <= n; j += L) {
-    VecF acc0 = zero(), acc1 = zero();
-    const float* col = mat + j;
-    int64_t k = 0;
-    for (; k + 2 <= K; k += 2, col += 2 * ld) {
-      acc0 = fmadd(set1(x[k * incx]), loadu(col), acc0);
-      acc1 = fmadd(set1(x[(k + 1) * incx]), loadu(col + ld), acc1);
+    for (int64_t j = nv; j < n; ++j) {
+      float s = y[j];
+      for (int q = 0; q < 8; ++q) s += x[(k + q) * incx] * r[q][j];
+      y[j] = s;
     }
-    if (k < K) acc0 = fmadd(set1(x[k * incx]), loadu(col), acc0);
-    storeu(y + j, acc0 + acc1);
   }
-  for (; j < n; ++j) {
-    float s = 0.0f;
-    for (int64_t k = 0; k < K; ++k) s += x[k * incx] * mat[k * ld + j];
-    y[j] = s;
+  for (; k < K; ++k) {
+    const VecF x0 = set1(x[k * incx]);
+    const float* r0 = mat + k * ld;
+    for (int64_t j = 0; j < nv; j += L) storeu(y + j, fmadd(x0, loadu(r0 + j), loadu(y + j)));
+    const float s0 = x[k * incx];
+    for (int64_t j = nv; j < n; ++j) y[j] += s0 * r0[j];
   }
 }
 
