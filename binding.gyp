@@ -56,7 +56,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx2.cc",
             "native/cpu/reduce/reduce_avx2.cc",
-            "native/cpu/softmax/softmax_avx2.cc"
+            "native/cpu/softmax/softmax_avx2.cc",
+            "native/cpu/gemm/gemm_avx2.cc"
           ]
         },
         {
@@ -67,7 +68,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx512.cc",
             "native/cpu/reduce/reduce_avx512.cc",
-            "native/cpu/softmax/softmax_avx512.cc"
+            "native/cpu/softmax/softmax_avx512.cc",
+            "native/cpu/gemm/gemm_avx512.cc"
           ]
         }
       ]
@@ -80,7 +82,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_neon.cc",
             "native/cpu/reduce/reduce_neon.cc",
-            "native/cpu/softmax/softmax_neon.cc"
+            "native/cpu/softmax/softmax_neon.cc",
+            "native/cpu/gemm/gemm_neon.cc"
           ]
         }
       ]

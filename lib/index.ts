@@ -23,6 +23,7 @@ export * from './ops/linalg';
 import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
+import * as Lin from './ops/linear';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -32,6 +33,7 @@ export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
+  linear: Lin.linear,
 };
 export const nn = { ...nnModules, functional: F };
 
@@ -67,3 +69,7 @@ export const cuda = {
     return fail('ERR_DEVICE', 'cuda.memory', 'a build with the CUDA backend', 'a CPU-only build');
   },
 };
+
+import * as Blas from './ops/blas';
+/** dt.linalg: BLAS-style sgemm on Float32Arrays (transposes, alpha/beta, leading dims, epilogue) and the FMA peak probe. */
+export const linalg = { sgemm: Blas.sgemm, fmaPeak: Blas.fmaPeak };

@@ -34,6 +34,13 @@ export interface NativeAddon {
   softmax(dim: number, log: boolean, out: ArrayBuffer, input: ArrayBuffer): void;
   softmaxBackward(dim: number, log: boolean, gradIn: ArrayBuffer, gradOut: ArrayBuffer, out: ArrayBuffer): void;
   matmul(out: ArrayBuffer, a: ArrayBuffer, b: ArrayBuffer): void;
+  linear(act: number, out: ArrayBuffer, x: ArrayBuffer, weight: ArrayBuffer, bias?: ArrayBuffer): void;
+  sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, beta: number,
+    lda: number, ldb: number, ldc: number, A: Float32Array, B: Float32Array, C: Float32Array,
+    biasKind?: number, act?: number, bias?: Float32Array,
+  ): void;
+  fmaPeak(threads: number, seconds: number): number;
   gather(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;
   indexSelect(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;
   scatterAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;

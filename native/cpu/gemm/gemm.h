@@ -1,14 +1,33 @@
 // GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, op = optional transpose; and the
 // batched, broadcasting matmul driver built on it. beta == 0 overwrites C (NaNs in C ignored),
-// as in BLAS.
+// as in BLAS; alpha == 0 or K == 0 reads neither A nor B.
+//
+// SGEMM follows Goto & van de Geijn (2008) / BLIS: a portable driver (gemm.cc: cache blocking,
+// packing, threading, fast paths) around a tiny per-ISA register-blocked micro-kernel
+// (gemm_simd.inl instantiated by gemm_avx2.cc / gemm_avx512.cc / gemm_neon.cc; a scalar one in
+// gemm.cc), chosen through GemmTable at load time.
 #pragma once
 #include <cstdint>
 #include "../../core/tensor.h"
 
 namespace dendrite::cpu {
 
+// Activation applied by the fused epilogue. Numbers are part of the binding's ABI (lib/ops/linear.ts).
+enum class GemmActivation : int32_t { None = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Gelu = 4, GeluTanh = 5 };
+enum class GemmBias : int32_t { None = 0, Row = 1, Col = 2 };  // bias[i] per row of C, or bias[j] per column
+
+// What happens to each C tile after alpha * op(A) op(B) + beta * C, while the tile is in
+// registers: C = act(C + bias). `bias` has M (Row) or N (Col) entries.
+struct GemmEpilogue {
+  const float* bias = nullptr;
+  GemmBias bias_kind = GemmBias::None;
+  GemmActivation act = GemmActivation::None;
+};
+
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void sgemm_ex(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue);
 void dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
            const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
@@ -17,10 +36,47 @@ void dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double a
 // other layout is copied first. out must be contiguous. Every dtype but bool.
 void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b);
 
-// The SGEMM kernel table (issue: the tuned Goto/BLIS GEMM replaces the scalar blocked one).
+// out[..., N] = act(x[..., K] @ weight[N, K]^T + bias[N]) (PyTorch's linear, float32): one
+// SGEMM with the bias and activation fused into its epilogue. x's leading dims are flattened
+// (x must be row-major in its last dim with rows evenly strided, out contiguous).
+void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
+            GemmActivation act);
+
+// This CPU's measured float32 FMA peak (GFLOP/s) on the active path with `threads` threads:
+// independent FMA chains, no memory traffic. The bench divides GEMM rates by it.
+double sgemm_fma_peak(int threads, double seconds);
+
+// Per-tile arguments of the micro-kernel: the valid part (m <= MR, n <= NR) of the tile at c,
+// and what its epilogue applies. `bias` is already offset to the tile.
+struct GemmTile {
+  int64_t ldc;
+  int m, n;
+  float alpha, beta;
+  const float* bias;
+  GemmBias bias_kind;
+  GemmActivation act;  // None on all but the last K block
+};
+
+// One ISA's SGEMM pieces; the driver in gemm.cc owns everything else.
 struct GemmTable {
-  void (*sgemm)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+  int mr = 0, nr = 0;  // micro-tile (rows of C x columns of C)
+  // C tile (mr x nr at c) = epilogue(alpha * packed_a . packed_b + beta * C): packed_a holds kc
+  // columns of mr values, packed_b kc rows of nr values.
+  void (*kernel)(int64_t kc, const float* packed_a, const float* packed_b, float* c, const GemmTile& tile) = nullptr;
+  // Packs the mc x kc block of op(A) at A into ceil(mc/mr) panels of kc x mr (zero-padded rows).
+  void (*pack_a)(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) = nullptr;
+  // Packs the kc x nc block of op(B) at B into ceil(nc/nr) panels of kc x nr (zero-padded columns).
+  void (*pack_b)(bool trans, int64_t kc, int64_t nc, const float* B, int64_t ldb, float* dst) = nullptr;
+  // GEMV forms without packing. Row-major mat:
+  //   gemv_n: y[j] = sum_k x[k * incx] * mat[k * ld + j], j < n (mat is K x n)
+  //   gemv_t: y[j] = sum_k x[k] * mat[j * ld + k],          j < n (mat is n x K, x contiguous)
+  void (*gemv_n)(int64_t K, int64_t n, const float* x, int64_t incx, const float* mat, int64_t ld, float* y) = nullptr;
+  void (*gemv_t)(int64_t K, int64_t n, const float* x, const float* mat, int64_t ld, float* y) = nullptr;
+  // dst[i * inc] = act(alpha * acc[i] + beta * dst[i * inc] + bias[i * bias_inc]), i < n.
+  void (*finish)(int64_t n, const float* acc, float alpha, float beta, const float* bias, int64_t bias_inc,
+                 GemmActivation act, float* dst, int64_t inc) = nullptr;
+  // Runs `iters` rounds of independent FMA chains; returns the FLOPs done (for sgemm_fma_peak).
+  double (*fma_loop)(int64_t iters) = nullptr;
 };
 
 }  // namespace dendrite::cpu
