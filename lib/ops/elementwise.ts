@@ -118,7 +118,8 @@ export function pow(x: TensorLike, y: TensorLike): Tensor {
     if (o.a?.requiresGrad) {
       const e = o.b ?? o.sb;
       // d/da a^e = e * a^(e-1); e == 0 gives 0 everywhere (PyTorch's convention).
-      ga = typeof e === 'number' && e === 0 ? mul(g, 0) : sumToShape(mul(mul(g, e), pow(o.a, sub(e, 1))), o.a.shape);
+      if (typeof e === 'number') ga = e === 0 ? mul(g, 0) : mul(mul(g, e), pow(o.a, e - 1));
+      else ga = sumToShape(where(eq(e, 0), 0, mul(mul(g, e), pow(o.a, sub(e, 1)))), o.a.shape);
     }
     if (o.b?.requiresGrad) {
       // d/db a^b = a^b * log(a), defined as 0 where a == 0 and b >= 0.
