@@ -142,11 +142,13 @@ function extremum(name: 'maximum' | 'minimum', x: Tensor, y: Tensor): Tensor {
     ? (name === 'maximum' ? logicalOr(x, y) : logicalAnd(x, y))
     : runBinary(BINARY[name], o, name, dtype, dtype);
   return record(out, name, [x, y], (g) => {
-    const winA = name === 'maximum' ? gt(x, y) : lt(x, y);
-    const tie = eq(x, y);
-    const half = mul(g, 0.5);
-    const ga = x.requiresGrad ? sumToShape(where(winA, g, where(tie, half, 0)), x.shape) : null;
-    const gb = y.requiresGrad ? sumToShape(where(winA, 0, where(tie, half, g)), y.shape) : null;
+    // As PyTorch: an operand loses the gradient only where the other one strictly wins, so
+    // where either is NaN (no order) both get it.
+    const loseA = name === 'maximum' ? lt(x, y) : gt(x, y);
+    const loseB = name === 'maximum' ? gt(x, y) : lt(x, y);
+    const shared = where(eq(x, y), mul(g, 0.5), g);
+    const ga = x.requiresGrad ? sumToShape(where(loseA, 0, shared), x.shape) : null;
+    const gb = y.requiresGrad ? sumToShape(where(loseB, 0, shared), y.shape) : null;
     return [ga, gb];
   });
 }
