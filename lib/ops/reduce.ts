@@ -113,8 +113,9 @@ function extreme(op: 'max' | 'min', x: Tensor, dim?: number | null, keepdim?: bo
     const mask = reducedDims(x, null, op);
     const out = reduceRaw(op, x, mask, false, x.dtype);
     return record(out, op, [x], (g) => {
-      // Ties share the gradient evenly, as torch.max() without dim.
-      const hit = x.eq(out);
+      // Ties share the gradient evenly, as torch.max() without dim; a NaN result came from
+      // the NaNs, which share it then (NaN == NaN is false, so eq would find none).
+      const hit = Number.isNaN(out.item()) ? x.ne(x) : x.eq(out);
       const count = hit.sum();
       return [hit.float().mul(g.div(count)).to(x.dtype)];
     });
