@@ -127,7 +127,8 @@ T binary_value(BinaryOp op, T a, T b, OpParams p) {
     case BinaryOp::LogicalAnd: return (a != T(0)) && (b != T(0));
     case BinaryOp::LogicalOr: return (a != T(0)) || (b != T(0));
     case BinaryOp::LogicalXor: return (a != T(0)) != (b != T(0));
-    case BinaryOp::ReluBackward: return b > T(0) ? a : T(0);
+    // Masked only where x <= 0, so a NaN input passes the gradient (PyTorch's threshold_backward).
+    case BinaryOp::ReluBackward: return b <= T(0) ? T(0) : a;
     case BinaryOp::Pow:
       if constexpr (kFloat<T>) {
         return std::pow(a, b);
