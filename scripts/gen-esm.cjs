@@ -10,7 +10,10 @@ const lines = [
   'const require = createRequire(import.meta.url);',
   "const dt = require('./index.js');",
   'export default dt;',
-  ...names.map((n) => `export const ${n} = dt.${n};`),
+  // Bound to positional locals and exported under their names: an export name may be a
+  // reserved word (`var`), a binding may not.
+  ...names.map((n, i) => `const e${i} = dt.${n};`),
+  `export { ${names.map((n, i) => `e${i} as ${n}`).join(', ')} };`,
 ];
 fs.writeFileSync(path.join(dist, 'index.mjs'), lines.join('\n') + '\n');
 fs.writeFileSync(path.join(dist, 'index.d.mts'), "export * from './index.js';\nimport * as dt from './index.js';\nexport default dt;\n");
