@@ -1,7 +1,7 @@
 // Elementwise arithmetic, math functions, comparisons, where and clamp, with broadcasting and
 // PyTorch's type promotion; each op's backward sits next to its forward.
 import { describe, fail } from '../errors';
-import { floatOf, isFloat, promoteTypes, promoteWithScalar, type DType } from '../dtype';
+import { floatOf, isFloat, promoteTensorTypes, promoteWithScalar, type DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { record, isGradEnabled } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
@@ -29,7 +29,7 @@ function operands(op: string, x: TensorLike, y: TensorLike): Operands {
 }
 
 function resultDType(o: Operands, x: TensorLike, y: TensorLike): DType {
-  if (o.a && o.b) return promoteTypes(o.a.dtype, o.b.dtype);
+  if (o.a && o.b) return promoteTensorTypes(o.a.dtype, o.a.ndim, o.b.dtype, o.b.ndim);
   if (o.a) return promoteWithScalar(o.a.dtype, y as Scalar);
   return promoteWithScalar(o.b!.dtype, x as Scalar);
 }
