@@ -207,6 +207,7 @@ OPS = {
     'select': lambda x, a: x[0].select(a['dim'], a['index']),
     'flatten': lambda x, a: torch.flatten(x[0], a.get('startDim', 0), a.get('endDim', -1)),
     'contiguous': lambda x, a: x[0].contiguous(),
+    'to': lambda x, a: x[0].to(TORCH_DTYPES[a['dtype']]),
     'cat': lambda x, a: torch.cat(x, a.get('dim', 0)),
     'stack': lambda x, a: torch.stack(x, a.get('dim', 0)),
     'split': lambda x, a: list(torch.split(x[0], a['split'], a.get('dim', 0))),
@@ -381,12 +382,14 @@ def gen_elementwise():
     f.add('clamp', 'transposed', [Inp(fl((6, 5)), view=[['transpose', 0, 1]])], {'min': -1, 'max': 1})
     f.add('clamp', 'specials', [Inp(SPECIALS)], {'min': -2, 'max': 2}, smooth=False)
     f.add('clamp', 'int32', [Inp(f.ints(-9, 10, 12), 'int32')], {'min': -3, 'max': 4})
+    f.add('clamp', 'min-above-max', [Inp(fl((19,)) * 3)], {'min': 1, 'max': -1}, smooth=False)
 
     # where: broadcasting over condition and both branches, scalar branches.
     f.add('where', 'same-shape', [Inp(f.rng.random((3, 7)) < 0.5, 'bool'), Inp(fl((3, 7))), Inp(fl((3, 7)))])
     f.add('where', 'broadcast', [Inp(f.rng.random((3, 1)) < 0.5, 'bool'), Inp(fl((1, 5))), Inp(fl((2, 3, 5)))])
     f.add('where', 'scalar-other', [Inp(f.rng.random((4, 5)) < 0.5, 'bool'), Inp(fl((4, 5)))], {'y': 0.0})
     f.add('where', 'scalar-self', [Inp(f.rng.random((4, 5)) < 0.5, 'bool'), Inp(fl((4, 5)))], {'x': -1.5})
+    f.add('where', 'int-scalar-float', [Inp(f.rng.random((2, 5)) < 0.5, 'bool'), Inp(f.ints(-5, 5, 2, 5), 'int32')], {'y': 2.5})
     f.add('where', 'nan', [Inp([True, False, True, False], 'bool'), Inp([NAN, NAN, INF, 1.0]), Inp([1.0, 2.0, NAN, -INF])], smooth=False)
 
     # Comparisons: tensor/tensor, tensor/scalar, scalar/tensor, broadcasting, NaN, mixed dtypes.
@@ -421,6 +424,16 @@ def gen_elementwise():
             f.add(op, 'bool-float32', [Inp(i32 > 0, 'bool'), Inp(fl((2, 5)))])
     for op in ['add', 'mul', 'div']:
         f.add(op, 'bool-bool', [Inp(i32 > 0, 'bool'), Inp(i32b > 2, 'bool')])
+    f.add('div', 'int32-by-zero', [Inp([1, 0, -1, 7], 'int32'), Inp([0, 0, 0, 2], 'int32')])
+    # A 0-d tensor takes part like a scalar: it changes the result type only when it is of a
+    # higher category (bool < integer < float) than the dimensioned operand.
+    f.add('add', 'float32-rank0-float64', [Inp(fl((2, 3))), Inp(np.array(1.5), 'float64')])
+    f.add('mul', 'rank0-float64-float32', [Inp(np.array(-2.0), 'float64'), Inp(fl((2, 3)))])
+    f.add('add', 'int32-rank0-int64', [Inp(i32, 'int32'), Inp(np.array(7), 'int64')])
+    f.add('sub', 'int32-rank0-float64', [Inp(i32, 'int32'), Inp(np.array(0.25), 'float64')])
+    f.add('add', 'uint8-rank0-int64', [Inp(np.abs(i32), 'uint8'), Inp(np.array(3), 'int64')])
+    f.add('add', 'rank0-float32-rank0-float64', [Inp(np.array(1.25)), Inp(np.array(0.5), 'float64')])
+    f.add('maximum', 'float32-rank0-float64', [Inp(fl((2, 3))), Inp(np.array(0.1), 'float64')])
     f.add('pow', 'int32-scalar', [Inp(i32, 'int32')], {'scalar': 2})
     f.add('pow', 'int32-int32', [Inp(i32, 'int32'), Inp(np.abs(i32b) % 4, 'int32')])
     f.add('maximum', 'int32-float32', [Inp(i32, 'int32'), Inp(fl((2, 5)))])
@@ -542,6 +555,8 @@ def gen_reduce():
         f.add(op, 'dims02', [Inp(x3)], {'dim': [0, 2]})
         f.add(op, 'transposed', [Inp(fl(6, 4), view=[['transpose', 0, 1]])], {'dim': 1})
         f.add(op, 'float64', [Inp(fl(4, 6), 'float64')], {'dim': -1, 'correction': 0})
+        f.add(op, 'constant-rows', [Inp([[2.0, 2.0, 2.0], [1.0, -1.0, 0.5]])], {'dim': 1}, smooth=False)
+        f.add(op, 'single-element', [Inp([[1.5], [-2.0]])], {'dim': 1}, smooth=False)
 
     f.add('logsumexp', 'dim1', [Inp(x3)], {'dim': 1})
     f.add('logsumexp', 'dim-1-keepdim', [Inp(x3)], {'dim': -1, 'keepdim': True})
@@ -603,6 +618,8 @@ def gen_shape():
     f.add('select', 'basic', [Inp(x)], {'dim': 1, 'index': 2})
     f.add('select', 'negative', [Inp(x)], {'dim': -1, 'index': -1})
     f.add('select', 'dim0', [Inp(x)], {'dim': 0, 'index': 1})
+    f.add('select', '1d-to-0d', [Inp(fl(5))], {'dim': 0, 'index': 3})
+    f.add('select', 'of-transposed', [Inp(fl(4, 3), view=[['transpose', 0, 1]])], {'dim': 1, 'index': 2})
     f.add('flatten', 'all', [Inp(x)])
     f.add('flatten', 'range', [Inp(fl(2, 3, 4, 5))], {'startDim': 1, 'endDim': 2})
     f.add('flatten', 'transposed', [Inp(fl(3, 4), view=[['transpose', 0, 1]])])
@@ -611,6 +628,19 @@ def gen_shape():
     f.add('contiguous', 'stepped', [Inp(fl(3, 9), view=[['slice', 1, 0, None, 4]])])
     f.add('contiguous', 'expanded', [Inp(fl(1, 4), view=[['expand', [3, 4]]])])
     f.add('contiguous', 'already', [Inp(fl(2, 3))])
+    # Casts: truncation toward zero, uint8 keeping its values (not 0/1), bool as != 0, and
+    # gradients flowing between float types.
+    f.add('to', 'float32-to-int32', [Inp(f.uniform(-9, 9, 11))], {'dtype': 'int32'})
+    f.add('to', 'float32-to-uint8', [Inp(f.uniform(0, 255, 11))], {'dtype': 'uint8'})
+    f.add('to', 'int64-to-uint8', [Inp(f.ints(0, 256, 9), 'int64')], {'dtype': 'uint8'})
+    f.add('to', 'int32-to-uint8', [Inp(f.ints(0, 256, 9), 'int32')], {'dtype': 'uint8'})
+    f.add('to', 'float32-to-bool', [Inp([0.0, -0.0, 0.5, -2.0, NAN, INF])], {'dtype': 'bool'})
+    f.add('to', 'uint8-to-bool', [Inp([0, 1, 2, 255], 'uint8')], {'dtype': 'bool'})
+    f.add('to', 'bool-to-float32', [Inp([True, False, True], 'bool')], {'dtype': 'float32'})
+    f.add('to', 'int32-to-float64', [Inp(f.ints(-99, 99, 7), 'int32')], {'dtype': 'float64'})
+    # (float32 outputs leave finite differences in float64 nothing to resolve)
+    f.add('to', 'float64-to-float32', [Inp(fl(3, 4), 'float64')], {'dtype': 'float32'}, smooth=False)
+    f.add('to', 'float32-to-float64-transposed', [Inp(fl(3, 4), view=[['transpose', 0, 1]])], {'dtype': 'float64'})
     f.add('contiguous', 'int32-permuted', [Inp(f.ints(0, 9, 2, 3, 4), 'int32', view=[['permute', [2, 0, 1]]])])
     f.write()
 
@@ -655,6 +685,7 @@ def gen_indexing():
     f.add('indexSelect', 'int32-index', [Inp(fl(4, 2, 3)), i32([3, 1])], {'dim': 0})
     f.add('indexSelect', 'dim-1', [Inp(fl(2, 3, 4)), i64([3, 0])], {'dim': -1})
     f.add('indexSelect', 'transposed', [Inp(fl(4, 5), view=[['transpose', 0, 1]]), i64([0, 3, 3])], {'dim': 0})
+    f.add('indexSelect', 'rank0-index', [Inp(fl(3, 2)), i64(1)], {'dim': 0})
     f.add('indexSelect', 'int32-values', [Inp(f.ints(0, 9, 4, 3), 'int32'), i64([2, 0])], {'dim': 0})
     f.add('gather', 'dim0', [Inp(fl(3, 4)), i64([[0, 1, 2, 0], [2, 2, 1, 0]])], {'dim': 0})
     f.add('gather', 'dim1', [Inp(fl(3, 4)), i64([[3, 0], [1, 1], [0, 2]])], {'dim': 1})
@@ -696,6 +727,7 @@ def gen_linalg():
     f.add('matmul', 'permuted-batch', [Inp(fl(3, 2, 4), view=[['permute', [1, 0, 2]]]), Inp(fl(2, 4, 2))])
     f.add('matmul', 'float64', [Inp(fl(5, 6), 'float64'), Inp(fl(6, 4), 'float64')])
     f.add('matmul', 'nonfinite', [Inp([[INF, 1.0], [NAN, 0.0], [1.0, 2.0]]), Inp([[1.0, 0.0], [2.0, -INF]])], smooth=False)
+    f.add('matmul', 'empty-inner', [Inp(np.zeros((3, 0))), Inp(np.zeros((0, 4)))])
     f.add('matmul', 'int64', [Inp(f.ints(-4, 5, 3, 4), 'int64'), Inp(f.ints(-4, 5, 4, 2), 'int64')])
     f.write()
 

@@ -3,7 +3,7 @@
 import { fail, fmtShape } from '../errors';
 import { isFloat, type DType } from '../dtype';
 import { Tensor, normDim } from '../tensor';
-import { record } from '../autograd/node';
+import { noGrad, record } from '../autograd/node';
 import { beginLayouts, native, REDUCE } from '../native';
 import { asDType, checkTensor, disposeAll, zerosRaw } from './helpers';
 
@@ -193,7 +193,10 @@ export function variance(x: Tensor, dim?: Dims, keepdim?: boolean | VarOptions, 
 
 export function std(x: Tensor, dim?: Dims, keepdim?: boolean | VarOptions, options?: VarOptions): Tensor {
   const v = variance(x, dim, keepdim, options);
-  return v.sqrt();
+  const out = noGrad(() => v.sqrt());
+  // d std / d var = 1 / (2 std), taken as 0 where std is 0 (PyTorch's std_backward): sqrt's
+  // own backward gives inf there, and inf times var's zero gradient is NaN.
+  return record(out, 'std', [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
 }
 
 export function logsumexp(x: Tensor, dim: Dims, keepdim?: boolean | ReduceOptions): Tensor {
