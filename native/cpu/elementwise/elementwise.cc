@@ -53,13 +53,16 @@ T unary_value(UnaryOp op, T x, OpParams p) {
       if constexpr (kFloat<T>) { if (std::isnan(x)) return x; }
       return x > T(0) ? x : T(0);
     case UnaryOp::Clamp: {
+      // min(max(x, lo), hi), so lo > hi gives hi everywhere, as torch.clamp.
       if constexpr (kFloat<T>) {
         if (std::isnan(x)) return x;
         T lo = static_cast<T>(p.p0), hi = static_cast<T>(p.p1);
-        return x < lo ? lo : (x > hi ? hi : x);
+        T r = x < lo ? lo : x;
+        return r > hi ? hi : r;
       } else {
         double v = static_cast<double>(x);
-        return static_cast<T>(v < p.p0 ? p.p0 : (v > p.p1 ? p.p1 : v));
+        v = v < p.p0 ? p.p0 : v;
+        return static_cast<T>(v > p.p1 ? p.p1 : v);
       }
     }
     case UnaryOp::Sign: return static_cast<T>((T(0) < x) - (x < T(0)));
