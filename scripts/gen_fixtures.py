@@ -262,7 +262,7 @@ class Family:
         grad_outs, pairs = [], []
         for o in outs:
             if o.requires_grad:
-                g = torch.tensor(np.vectorize(r9)(self.randn(*o.shape)), dtype=o.dtype).reshape(o.shape)
+                g = torch.tensor(np.vectorize(r9, otypes=[np.float64])(self.randn(*o.shape)), dtype=o.dtype).reshape(o.shape)
                 grad_outs.append(tensor_json(g))
                 pairs.append((o, g))
             else:
@@ -424,6 +424,11 @@ def gen_elementwise():
             f.add(op, 'bool-float32', [Inp(i32 > 0, 'bool'), Inp(fl((2, 5)))])
     for op in ['add', 'mul', 'div']:
         f.add(op, 'bool-bool', [Inp(i32 > 0, 'bool'), Inp(i32b > 2, 'bool')])
+    # Empty tensors (a size-0 dim) go through every kernel without touching memory.
+    f.add('add', 'empty', [Inp(np.zeros((2, 0))), Inp(np.zeros((1, 0)))])
+    f.add('mul', 'empty-broadcast', [Inp(np.zeros((0, 3))), Inp(fl((3,)))])
+    f.add('exp', 'empty', [Inp(np.zeros((0, 3)))])
+    f.add('clamp', 'empty', [Inp(np.zeros((3, 0)))], {'min': 0})
     f.add('div', 'int32-by-zero', [Inp([1, 0, -1, 7], 'int32'), Inp([0, 0, 0, 2], 'int32')])
     # A 0-d tensor takes part like a scalar: it changes the result type only when it is of a
     # higher category (bool < integer < float) than the dimensioned operand.
@@ -494,6 +499,7 @@ def gen_activation():
         f.add(op, 'neg-inf', [Inp([[0.5, -INF, 1.5, -INF], [-INF, -INF, -INF, -INF], [NAN, 1.0, 2.0, 3.0]])], {'dim': 1}, smooth=False)
         f.add(op, 'float64', [Inp(fl((3, 6), 2.0), 'float64')], {'dim': -1})
         f.add(op, 'rank0', [Inp(np.array(1.5))], {'dim': 0})
+        f.add(op, 'empty', [Inp(np.zeros((0, 4)))], {'dim': 1})
     f.write()
 
 
@@ -516,6 +522,12 @@ def gen_reduce():
         f.add(op, 'float64', [Inp(fl(4, 5), 'float64')], {'dim': 0})
         f.add(op, 'nan-inf', [Inp([[1.0, NAN, 2.0], [INF, 1.0, 2.0], [INF, -INF, 0.0]])], {'dim': 1}, smooth=False)
     f.add('sum', 'int32', [Inp(f.ints(-9, 10, 3, 4), 'int32')], {'dim': 1})
+    f.add('sum', 'empty-dim0', [Inp(np.zeros((0, 3)))], {'dim': 0})
+    f.add('sum', 'empty-dim1', [Inp(np.zeros((0, 3)))], {'dim': 1})
+    f.add('sum', 'empty-full', [Inp(np.zeros((2, 0)))])
+    f.add('mean', 'empty', [Inp(np.zeros((0, 2)))], {'dim': 0}, smooth=False)
+    f.add('prod', 'empty', [Inp(np.zeros((3, 0)))], {'dim': 1})
+    f.add('logsumexp', 'empty', [Inp(np.zeros((2, 0)))], {'dim': 1})
     f.add('sum', 'bool', [Inp(f.rng.random((3, 4)) < 0.5, 'bool')])
     f.add('sum', 'uint8', [Inp(f.ints(200, 256, 5), 'uint8')])
 
@@ -570,6 +582,7 @@ def gen_reduce():
     b[0] = True
     b[1] = False
     for op in ['all', 'any']:
+        f.add(op, 'empty', [Inp(np.zeros((2, 0)) > 0, 'bool')], {'dim': 1})
         f.add(op, 'full-bool', [Inp(b, 'bool')])
         f.add(op, 'dim1-bool', [Inp(b, 'bool')], {'dim': 1})
         f.add(op, 'dim0-keepdim', [Inp(b, 'bool')], {'dim': 0, 'keepdim': True})
@@ -656,6 +669,7 @@ def gen_join():
     f.add('cat', 'int32-float32', [Inp(f.ints(-5, 5, 2, 2), 'int32'), Inp(fl(1, 2))])
     f.add('cat', 'int32-int64', [Inp(f.ints(-5, 5, 2, 2), 'int32'), Inp(f.ints(-5, 5, 1, 2), 'int64')])
     f.add('cat', 'float32-float64', [Inp(fl(2, 2)), Inp(fl(1, 2), 'float64')])
+    f.add('cat', 'empty-rows', [Inp(np.zeros((0, 3))), Inp(fl(2, 3))])
     f.add('cat', 'empty-1d', [Inp(np.zeros(0)), Inp(fl(3))])
     f.add('stack', 'dim0', [Inp(fl(2, 3)), Inp(fl(2, 3)), Inp(fl(2, 3))])
     f.add('stack', 'dim1', [Inp(fl(2, 3)), Inp(fl(2, 3))], {'dim': 1})
@@ -685,6 +699,7 @@ def gen_indexing():
     f.add('indexSelect', 'int32-index', [Inp(fl(4, 2, 3)), i32([3, 1])], {'dim': 0})
     f.add('indexSelect', 'dim-1', [Inp(fl(2, 3, 4)), i64([3, 0])], {'dim': -1})
     f.add('indexSelect', 'transposed', [Inp(fl(4, 5), view=[['transpose', 0, 1]]), i64([0, 3, 3])], {'dim': 0})
+    f.add('indexSelect', 'empty-index', [Inp(fl(3, 2)), i64(np.zeros(0, dtype=np.int64))], {'dim': 0})
     f.add('indexSelect', 'rank0-index', [Inp(fl(3, 2)), i64(1)], {'dim': 0})
     f.add('indexSelect', 'int32-values', [Inp(f.ints(0, 9, 4, 3), 'int32'), i64([2, 0])], {'dim': 0})
     f.add('gather', 'dim0', [Inp(fl(3, 4)), i64([[0, 1, 2, 0], [2, 2, 1, 0]])], {'dim': 0})
@@ -727,6 +742,7 @@ def gen_linalg():
     f.add('matmul', 'permuted-batch', [Inp(fl(3, 2, 4), view=[['permute', [1, 0, 2]]]), Inp(fl(2, 4, 2))])
     f.add('matmul', 'float64', [Inp(fl(5, 6), 'float64'), Inp(fl(6, 4), 'float64')])
     f.add('matmul', 'nonfinite', [Inp([[INF, 1.0], [NAN, 0.0], [1.0, 2.0]]), Inp([[1.0, 0.0], [2.0, -INF]])], smooth=False)
+    f.add('matmul', 'empty-rows', [Inp(np.zeros((0, 3))), Inp(fl(3, 4))])
     f.add('matmul', 'empty-inner', [Inp(np.zeros((3, 0))), Inp(np.zeros((0, 4)))])
     f.add('matmul', 'int64', [Inp(f.ints(-4, 5, 3, 4), 'int64'), Inp(f.ints(-4, 5, 4, 2), 'int64')])
     f.write()
