@@ -187,6 +187,8 @@ function reduceSamples(opts: { grad?: boolean; dom?: Domain; specials?: boolean;
       out.push({ label: `[3, ${m}] dim 1`, inputs: [spec([3, m], values(3 * m, dom, r), 'float32', g)], args: { dim: 1 } });
       out.push({ label: `[${m}, 5] dim 0`, inputs: [spec([m, 5], values(5 * m, dom, r), 'float32', g)], args: { dim: 0 } });
       if (n <= 1000) out.push({ label: `[${n}, 37] dim 0`, inputs: [spec([n, 37], values(37 * n, dom, r), 'float32', g)], args: { dim: 0 } });
+      // Strided: the driver copies it to (kept, reduced) order first.
+      out.push({ label: `[${m}, 3]^T dim 1`, inputs: [{ ...spec([m, 3], values(3 * m, dom, r), 'float32', g), view: [['transpose', 0, 1]] }], args: { dim: 1 } });
     }
     if (n === SIMD_SIZES[SIMD_SIZES.length - 1]) {
       // Long enough to be split over threads (chunks of 2^16) in the full reduction.
