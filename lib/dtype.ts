@@ -47,6 +47,17 @@ export function promoteTypes(a: DType, b: DType): DType {
   return INT_ORDER.indexOf(a) > INT_ORDER.indexOf(b) ? a : b;
 }
 
+/**
+ * torch.result_type for two tensors of `aDims` and `bDims` dims: a 0-d tensor beside a
+ * dimensioned one takes part like a scalar, changing the result only when it is of a higher
+ * category (float32 [n] + float64 0-d is float32; int32 [n] + float64 0-d is float64).
+ */
+export function promoteTensorTypes(a: DType, aDims: number, b: DType, bDims: number): DType {
+  if ((aDims === 0) === (bDims === 0)) return promoteTypes(a, b);
+  const [dimmed, zeroDim] = aDims === 0 ? [b, a] : [a, b];
+  return category(zeroDim) > category(dimmed) ? zeroDim : dimmed;
+}
+
 /** torch.result_type for a tensor and a JS number (numbers do not widen within a category). */
 export function promoteWithScalar(t: DType, s: number | boolean): DType {
   if (typeof s === 'boolean') return t;

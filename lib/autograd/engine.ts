@@ -2,7 +2,7 @@
 // node, leaf gradients accumulated into `.grad`. Intermediate gradients are disposed as soon
 // as no pending slot holds them, so backward's peak memory is the live frontier, not the graph.
 import { DendriteError, fail, fmtShape } from '../errors';
-import { Tensor } from '../tensor';
+import { Tensor, contiguousCopy } from '../tensor';
 import { noGrad, type Node } from './node';
 import { addInto, cloneTensor, onesLike } from './support';
 
@@ -98,8 +98,11 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       const inputs = node.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const input = inputs[i];
-        const gi = grads[i];
+        let gi = grads[i];
         if (input === null || gi === null || gi === undefined) continue;
+        // A gradient has its input's dtype (float32 + float64 computes in float64, but the
+        // float32 operand's gradient is float32), as PyTorch's engine casts it.
+        if (gi.dtype !== input.dtype) gi = contiguousCopy(gi, input.dtype);
         if (input.gradFn === null) {
           if (input.requiresGrad) accumulateLeaf(input, gi);
           continue;

@@ -35,25 +35,30 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     if (x.requiresGrad && x.dtype !== 'float64') fail('ERR_DTYPE', 'gradcheck', `float64 inputs (input ${i})`, x.dtype);
     if (x.requiresGrad && !x.isContiguous()) fail('ERR_ARGUMENT', 'gradcheck', `contiguous inputs (input ${i})`, 'a strided view');
   }
+  // fn may return one of its inputs (an identity, or a view op that hands back its input):
+  // that one is the caller's and must survive the check.
+  const release = (t: Tensor) => {
+    if (!inputs.includes(t)) t.dispose();
+  };
   for (let p = 0; p < (options.projections ?? 2); p++) {
     const y0 = noGrad(() => fn(...inputs));
     const v = new Float64Array(y0.numel()).map(() => rng() * 2 - 1);
     const vt = Tensor.empty(y0.shape.slice(), 'float64');
     new Float64Array(vt.storage.buffer, 0, v.length).set(v);
-    y0.dispose();
+    release(y0);
     const project = (): number =>
       noGrad(() => {
         const y = fn(...inputs);
         const yv = (y.dtype === 'float64' ? y : y.to('float64')).dataSync() as Float64Array;
         let s = 0;
         for (let k = 0; k < yv.length; k++) s += yv[k] * v[k];
-        y.dispose();
+        release(y);
         return s;
       });
     for (const x of inputs) if (x.grad) { x.grad.dispose(); x.grad = null; }
     const y = fn(...inputs);
     backward(y, vt);
-    y.dispose();
+    release(y);
     vt.dispose();
     for (const [i, x] of inputs.entries()) {
       if (!x.requiresGrad) continue;

@@ -15,7 +15,11 @@ function activation(name: string, x: Tensor, bw: string, saveOutput: boolean, p0
   return record(out, name, [x], (g) => [binaryRaw(BINARY[bw], g, saveOutput ? out : x, name, g.dtype, p0, p1)]);
 }
 
-export const relu = (x: Tensor): Tensor => activation('relu', x, 'reluBackward', false);
+/** relu keeps integer dtypes, as torch.relu (the others compute in float). */
+export function relu(x: Tensor): Tensor {
+  if (checkTensor(x, 'relu').dtype === 'bool') fail('ERR_DTYPE', 'relu', 'a numeric tensor', 'bool');
+  return isFloat(x.dtype) ? activation('relu', x, 'reluBackward', false) : unaryRaw(UNARY.relu, x);
+}
 export const sigmoid = (x: Tensor): Tensor => activation('sigmoid', x, 'sigmoidBackward', true);
 export const tanh = (x: Tensor): Tensor => activation('tanh', x, 'tanhBackward', true);
 export const silu = (x: Tensor): Tensor => activation('silu', x, 'siluBackward', false);

@@ -1,7 +1,7 @@
 // Elementwise arithmetic, math functions, comparisons, where and clamp, with broadcasting and
 // PyTorch's type promotion; each op's backward sits next to its forward.
 import { describe, fail } from '../errors';
-import { floatOf, isFloat, promoteTypes, promoteWithScalar, type DType } from '../dtype';
+import { floatOf, isFloat, promoteTensorTypes, promoteWithScalar, type DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { record, isGradEnabled, needsGrad } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
@@ -29,7 +29,7 @@ function operands(op: string, x: TensorLike, y: TensorLike): Operands {
 }
 
 function resultDType(o: Operands, x: TensorLike, y: TensorLike): DType {
-  if (o.a && o.b) return promoteTypes(o.a.dtype, o.b.dtype);
+  if (o.a && o.b) return promoteTensorTypes(o.a.dtype, o.a.ndim, o.b.dtype, o.b.ndim);
   if (o.a) return promoteWithScalar(o.a.dtype, y as Scalar);
   return promoteWithScalar(o.b!.dtype, x as Scalar);
 }
@@ -122,7 +122,8 @@ export function pow(x: TensorLike, y: TensorLike): Tensor {
     if (o.a?.requiresGrad) {
       const e = o.b ?? o.sb;
       // d/da a^e = e * a^(e-1); e == 0 gives 0 everywhere (PyTorch's convention).
-      ga = typeof e === 'number' && e === 0 ? mul(g, 0) : sumToShape(mul(mul(g, e), pow(o.a, sub(e, 1))), o.a.shape);
+      if (typeof e === 'number') ga = e === 0 ? mul(g, 0) : mul(mul(g, e), pow(o.a, e - 1));
+      else ga = sumToShape(where(eq(e, 0), 0, mul(mul(g, e), pow(o.a, sub(e, 1)))), o.a.shape);
     }
     if (o.b?.requiresGrad) {
       // d/db a^b = a^b * log(a), defined as 0 where a == 0 and b >= 0.
@@ -145,11 +146,13 @@ function extremum(name: 'maximum' | 'minimum', x: Tensor, y: Tensor): Tensor {
     ? (name === 'maximum' ? logicalOr(x, y) : logicalAnd(x, y))
     : runBinary(BINARY[name], o, name, dtype, dtype);
   return record(out, name, [x, y], (g) => {
-    const winA = name === 'maximum' ? gt(x, y) : lt(x, y);
-    const tie = eq(x, y);
-    const half = mul(g, 0.5);
-    const ga = x.requiresGrad ? sumToShape(where(winA, g, where(tie, half, 0)), x.shape) : null;
-    const gb = y.requiresGrad ? sumToShape(where(winA, 0, where(tie, half, g)), y.shape) : null;
+    // As PyTorch: an operand loses the gradient only where the other one strictly wins, so
+    // where either is NaN (no order) both get it.
+    const loseA = name === 'maximum' ? lt(x, y) : gt(x, y);
+    const loseB = name === 'maximum' ? gt(x, y) : lt(x, y);
+    const shared = where(eq(x, y), mul(g, 0.5), g);
+    const ga = x.requiresGrad ? sumToShape(where(loseA, 0, shared), x.shape) : null;
+    const gb = y.requiresGrad ? sumToShape(where(loseB, 0, shared), y.shape) : null;
     return [ga, gb];
   });
 }

@@ -3,7 +3,7 @@
 import { fail, fmtShape } from '../errors';
 import { isFloat, type DType } from '../dtype';
 import { Tensor, normDim } from '../tensor';
-import { record } from '../autograd/node';
+import { noGrad, record } from '../autograd/node';
 import { beginLayouts, native, REDUCE } from '../native';
 import { asDType, checkTensor, disposeAll, zerosRaw } from './helpers';
 
@@ -113,8 +113,9 @@ function extreme(op: 'max' | 'min', x: Tensor, dim?: number | null, keepdim?: bo
     const mask = reducedDims(x, null, op);
     const out = reduceRaw(op, x, mask, false, x.dtype);
     return record(out, op, [x], (g) => {
-      // Ties share the gradient evenly, as torch.max() without dim.
-      const hit = x.eq(out);
+      // Ties share the gradient evenly, as torch.max() without dim; a NaN result came from
+      // the NaNs, which share it then (NaN == NaN is false, so eq would find none).
+      const hit = Number.isNaN(out.item()) ? x.ne(x) : x.eq(out);
       const count = hit.sum();
       return [hit.float().mul(g.div(count)).to(x.dtype)];
     });
@@ -192,7 +193,10 @@ export function variance(x: Tensor, dim?: Dims, keepdim?: boolean | VarOptions, 
 
 export function std(x: Tensor, dim?: Dims, keepdim?: boolean | VarOptions, options?: VarOptions): Tensor {
   const v = variance(x, dim, keepdim, options);
-  return v.sqrt();
+  const out = noGrad(() => v.sqrt());
+  // d std / d var = 1 / (2 std), taken as 0 where std is 0 (PyTorch's std_backward): sqrt's
+  // own backward gives inf there, and inf times var's zero gradient is NaN.
+  return record(out, 'std', [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
 }
 
 export function logsumexp(x: Tensor, dim: Dims, keepdim?: boolean | ReduceOptions): Tensor {

@@ -53,13 +53,16 @@ T unary_value(UnaryOp op, T x, OpParams p) {
       if constexpr (kFloat<T>) { if (std::isnan(x)) return x; }
       return x > T(0) ? x : T(0);
     case UnaryOp::Clamp: {
+      // min(max(x, lo), hi), so lo > hi gives hi everywhere, as torch.clamp.
       if constexpr (kFloat<T>) {
         if (std::isnan(x)) return x;
         T lo = static_cast<T>(p.p0), hi = static_cast<T>(p.p1);
-        return x < lo ? lo : (x > hi ? hi : x);
+        T r = x < lo ? lo : x;
+        return r > hi ? hi : r;
       } else {
         double v = static_cast<double>(x);
-        return static_cast<T>(v < p.p0 ? p.p0 : (v > p.p1 ? p.p1 : v));
+        v = v < p.p0 ? p.p0 : v;
+        return static_cast<T>(v > p.p1 ? p.p1 : v);
       }
     }
     case UnaryOp::Sign: return static_cast<T>((T(0) < x) - (x < T(0)));
@@ -127,7 +130,8 @@ T binary_value(BinaryOp op, T a, T b, OpParams p) {
     case BinaryOp::LogicalAnd: return (a != T(0)) && (b != T(0));
     case BinaryOp::LogicalOr: return (a != T(0)) || (b != T(0));
     case BinaryOp::LogicalXor: return (a != T(0)) != (b != T(0));
-    case BinaryOp::ReluBackward: return b > T(0) ? a : T(0);
+    // Masked only where x <= 0, so a NaN input passes the gradient (PyTorch's threshold_backward).
+    case BinaryOp::ReluBackward: return b <= T(0) ? T(0) : a;
     case BinaryOp::Pow:
       if constexpr (kFloat<T>) {
         return std::pow(a, b);
@@ -208,13 +212,13 @@ void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& i
       fail(ErrorCode::Shape, op, "operands of shape " + shape_str(out.shape, out.ndim), shape_str(in.shape, in.ndim));
 }
 
+// to_bool is a runtime flag: bool and uint8 share the C++ type bool_t = uint8_t, so the
+// type alone cannot tell a cast to bool (0/1) from one to uint8 (the value).
 template <class From, class To>
-void cast_loop(char* const* p, const int64_t* s, int64_t n) {
+void cast_loop(char* const* p, const int64_t* s, int64_t n, bool to_bool) {
   for (int64_t i = 0; i < n; ++i) {
     From v = *reinterpret_cast<const From*>(p[1] + i * s[1]);
-    To r;
-    if constexpr (std::is_same_v<To, bool_t>) r = v != From(0);
-    else r = static_cast<To>(v);
+    To r = to_bool ? static_cast<To>(v != From(0)) : static_cast<To>(v);
     *reinterpret_cast<To*>(p[0] + i * s[0]) = r;
   }
 }
@@ -243,7 +247,8 @@ void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p) 
       dispatch_dtype(out.dtype, [&](auto to) {
         using From = decltype(from);
         using To = decltype(to);
-        it.run([](char* const* ptrs, const int64_t* s, int64_t n) { cast_loop<From, To>(ptrs, s, n); });
+        bool to_bool = out.dtype == DType::Bool;
+        it.run([to_bool](char* const* ptrs, const int64_t* s, int64_t n) { cast_loop<From, To>(ptrs, s, n, to_bool); });
       });
     });
     return;

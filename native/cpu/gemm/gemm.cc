@@ -572,6 +572,10 @@ void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
     batch *= out.shape[d];
   }
   if (batch == 0 || M == 0 || N == 0) return;
+  if (K == 0) {  // empty sums: zeros, whatever strides the empty operands carry
+    std::memset(out.data, 0, static_cast<size_t>(batch * M * N) * dtype_size(out.dtype));
+    return;
+  }
   MatrixLayout la = matrix_layout(M, K, a.strides[nd - 2], a.strides[nd - 1]);
   MatrixLayout lb = matrix_layout(K, N, b.strides[nd - 2], b.strides[nd - 1]);
   if (!la.ok || !lb.ok) fail(ErrorCode::Argument, "matmul", "row- or column-major matrices (the caller copies others)", "another layout");

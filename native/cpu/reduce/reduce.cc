@@ -139,6 +139,8 @@ void reduce_lines(ReduceOp op, const T* x, int64_t outer, int64_t R, int64_t inn
         }
         case ReduceOp::LogSumExp: {
           if constexpr (std::is_floating_point_v<O>) {
+            // log of an empty sum; and line_extreme needs an element to start from
+            if (R == 0) { *dst = -std::numeric_limits<O>::infinity(); break; }
             double m = static_cast<double>(line_extreme(p, R, inner, true, nullptr));
             if (std::isinf(m)) m = 0;  // all -inf gives -inf, any +inf gives +inf, as in PyTorch
             double s = 0;

@@ -1,0 +1,3 @@
+import { runFamily } from './harness';
+
+runFamily('shape');
