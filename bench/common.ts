@@ -48,6 +48,8 @@ export const TIMING = {
 /** One op, run once; `run` may return a Promise (onnxruntime), which is then awaited. */
 export interface Impl {
   run: () => unknown;
+  /** The op's (first) output as a flat copy, to check that every library computes the same thing. */
+  output?: () => Float32Array | Promise<Float32Array>;
   /** Makes this library current before its round (tfjs: selects the backend). */
   activate?: () => Promise<void>;
   dispose?: () => void | Promise<void>;
@@ -87,6 +89,8 @@ export interface OpCase {
   /** Anchors that fit no pattern above (e.g. a plain JS copy), keyed by library. */
   custom?: Partial<Record<Library, (data: Float32Array[]) => Impl>>;
   notes?: Partial<Record<Library, string>>;
+  /** Agreement with dendrite's output: |a - b| <= atol + rtol * |b| (default 1e-5, 1e-3). */
+  tolerance?: { atol?: number; rtol?: number };
 }
 
 export interface Result {
@@ -113,6 +117,9 @@ export interface Result {
   opsPerSec?: number;
   /** This library's median time / dendrite's (> 1: dendrite is faster). */
   ratioVsDendrite?: number;
+  /** Largest |difference| from dendrite's output, and whether it is within the case's tolerance. */
+  maxAbsDiff?: number;
+  agrees?: boolean;
 }
 
 // ---- anchors ------------------------------------------------------------------------------
@@ -196,12 +203,22 @@ function disposeDendrite(v: unknown): void {
   else if (Array.isArray(v)) for (const t of v) disposeDendrite(t);
 }
 
+function firstOf<T>(v: T | T[]): T {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function dendriteImpl(c: OpCase, data: Float32Array[]): Impl {
   const shapes = Object.values(c.inputs);
   const xs = data.map((d, i) => dt.tensor(d, { shape: shapes[i] }));
   const op = c.dendrite!;
   return {
     run: () => disposeDendrite(op(xs)),
+    output: () => {
+      const out = op(xs);
+      const values = (firstOf(out) as dt.Tensor).dataSync().slice() as Float32Array;
+      disposeDendrite(out);
+      return values;
+    },
     dispose: () => xs.forEach((x) => x.dispose()),
   };
 }
@@ -225,6 +242,10 @@ async function onnxImpl(c: OpCase, data: Float32Array[]): Promise<Impl> {
   const internal = c.onnx!.sessionTime === false ? undefined : await ortProfiledTwin(model, feeds, fetches);
   return {
     run: () => session.run(feeds, fetches),
+    output: async () => {
+      await session.run(feeds, fetches);
+      return (Object.values(fetches)[0].data as Float32Array).slice();
+    },
     dispose: async () => {
       await session.release();
       await internal?.discard();
@@ -280,6 +301,12 @@ function tfjsImpl(backend: 'cpu' | 'wasm', c: OpCase, data: Float32Array[]): () 
     const op = c.tfjs!;
     return {
       run: () => tf.dispose(op(xs)),
+      output: () => {
+        const out = op(xs);
+        const values = firstOf(out).dataSync() as Float32Array;
+        tf.dispose(out);
+        return values;
+      },
       activate,
       dispose: () => tf.dispose(xs),
     };
@@ -402,6 +429,20 @@ interface Entry {
   isAsync: boolean;
   perCallMs: number;
   samples: number[];
+  output?: Float32Array;
+}
+
+/** Largest |a - b| and whether every element is within tolerance of the reference b. */
+function compareOutputs(a: Float32Array, b: Float32Array, tol: OpCase['tolerance']): { maxAbsDiff: number; agrees: boolean } {
+  if (a.length !== b.length) return { maxAbsDiff: Infinity, agrees: false };
+  const atol = tol?.atol ?? 1e-5, rtol = tol?.rtol ?? 1e-3;
+  let maxAbsDiff = 0, agrees = true;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= atol + rtol * Math.abs(b[i]))) agrees = false;  // NaN disagrees too
+    if (!(d <= maxAbsDiff)) maxAbsDiff = d;
+  }
+  return { maxAbsDiff, agrees };
 }
 
 /** Measures one op in every library: set up all, interleave the rounds, tear down. */
@@ -415,6 +456,7 @@ async function runCase(tb: TinyBench, c: OpCase): Promise<Result[]> {
       entry.impl = await make();
       await entry.impl.activate?.();
       Object.assign(entry, await pickBatch(entry.impl));
+      entry.output = await entry.impl.output?.();
     } catch (e) {
       entry.error = errorText(e);
     }
@@ -457,6 +499,13 @@ async function runCase(tb: TinyBench, c: OpCase): Promise<Result[]> {
   }
   const base = results.find((r) => r.library === 'dendrite' && r.status === 'ok');
   for (const r of results) if (base && r.status === 'ok') r.ratioVsDendrite = r.medianNs! / base.medianNs!;
+  const reference = entries.find((e) => e.library === 'dendrite')?.output;
+  for (const entry of entries) {
+    if (!reference || !entry.output || entry.library === 'dendrite') continue;
+    const check = compareOutputs(entry.output, reference, c.tolerance);
+    for (const r of results)
+      if (r.library === entry.library || (r.library === 'ort-session' && entry.library === 'onnxruntime')) Object.assign(r, check);
+  }
   return results;
 }
 
@@ -511,7 +560,7 @@ export function formatTable(results: Result[]): string {
       ok ? formatTime(r.medianNs!) : 'error',
       ok ? formatThroughput(r) : '',
       r.ratioVsDendrite !== undefined ? `${r.ratioVsDendrite.toFixed(2)}×` : '',
-      ok ? r.note ?? '' : r.error ?? '',
+      ok ? [r.agrees === false ? `DIFFERS from dendrite by up to ${r.maxAbsDiff!.toPrecision(3)}` : '', r.note ?? ''].filter((s) => s).join('; ') : r.error ?? '',
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((_, k) => !groupRows.has(k)).map((r) => r[i].length)));
@@ -525,6 +574,7 @@ export function formatTable(results: Result[]): string {
     'median: median of samples, each the mean of a batch of back-to-back calls. vs dendrite: median ÷ dendrite\'s median (> 1: dendrite faster).',
     'onnxruntime: through its public async run() with preallocated outputs; ort-session: ORT\'s own model_run time (profiler, 1 µs',
     'resolution), i.e. without the Node binding. GB/s counts the bytes an op must move: each input read once, each output written once.',
+    'Every library\'s output was checked against dendrite\'s on the same inputs; a mismatch is flagged in the note column.',
   );
   return out.join('\n');
 }
