@@ -3,7 +3,8 @@
 // stdout and the JSON under bench/results/.
 //
 // Timing: one sample is the mean of `batch` back-to-back calls, with `batch` picked so that a
-// sample lasts about SAMPLE_MS; that keeps timer reads out of sub-microsecond ops. Every
+// sample lasts about TIMING.sampleMs: long enough that the two timer reads (~50 ns) do not
+// count, short enough that a preemption spoils few samples, which the median then drops. Every
 // library of an op is measured in ROUNDS short rounds, in alternating order, and the samples
 // of all rounds pooled: on a shared machine the load drifts within seconds, and interleaving
 // spreads that drift over all libraries instead of penalising whichever ran at a bad moment.
@@ -42,7 +43,7 @@ export const TIMING = {
   iterations: 4,
   warmupTime: 50,
   warmupIterations: 1,
-  sampleMs: 0.25,
+  sampleMs: 0.05,
 };
 
 /** One op, run once; `run` may return a Promise (onnxruntime), which is then awaited. */
@@ -321,25 +322,29 @@ function isPromise(v: unknown): v is Promise<unknown> {
 
 /** Calls per sample so that one sample lasts about TIMING.sampleMs; also whether run is async. */
 async function pickBatch(impl: Impl): Promise<{ batch: number; isAsync: boolean; perCallMs: number }> {
-  let isAsync = false;
-  for (let i = 0; i < 2; i++) {
-    const r = impl.run();
-    if (isPromise(r)) {
-      isAsync = true;
-      await r;
+  const first = impl.run();
+  const isAsync = isPromise(first);
+  if (isAsync) await first;
+  const timeCalls = async (calls: number): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const r = impl.run();
+      if (isAsync) await r;
     }
-  }
-  let calls = 0;
-  const t0 = performance.now();
-  let elapsed = 0;
-  do {
-    const r = impl.run();
-    if (isAsync) await r;
-    calls++;
-    elapsed = performance.now() - t0;
-  } while (elapsed < 2 && calls < 1000);
-  const perCallMs = elapsed / calls;
-  return { batch: Math.max(1, Math.min(100_000, Math.round(TIMING.sampleMs / perCallMs))), isAsync, perCallMs };
+    return (performance.now() - t0) / calls;
+  };
+  // Warm up (JIT, caches, allocator) first, else a slow first call picks a batch of 1.
+  for (const t0 = performance.now(); performance.now() - t0 < 5;) await timeCalls(1);
+  let calls = 1;
+  let perCallMs = await timeCalls(1);
+  if (perCallMs >= TIMING.sampleMs) return { batch: 1, isAsync, perCallMs };
+  while (perCallMs * calls < TIMING.sampleMs / 4) perCallMs = await timeCalls((calls *= 2));
+  // The median of a few short chunks: a GC pause or preemption in one does not skew the batch.
+  const estimates = [perCallMs];
+  for (const t0 = performance.now(); estimates.length < 15 && performance.now() - t0 < 20;) estimates.push(await timeCalls(calls));
+  estimates.sort((a, b) => a - b);
+  perCallMs = estimates[estimates.length >> 1];
+  return { batch: Math.max(1, Math.round(TIMING.sampleMs / perCallMs)), isAsync, perCallMs };
 }
 
 /** One round of samples (ns per call) with tinybench. */
