@@ -5,7 +5,7 @@
 // Timing: one sample is the mean of `batch` back-to-back calls, with `batch` picked so that a
 // sample lasts about TIMING.sampleMs: long enough that the two timer reads (~50 ns) do not
 // count, short enough that a preemption spoils few samples, which the median then drops. Every
-// library of an op is measured in ROUNDS short rounds, in alternating order, and the samples
+// library of an op is measured in TIMING.rounds short rounds, in alternating order, and the samples
 // of all rounds pooled: on a shared machine the load drifts within seconds, and interleaving
 // spreads that drift over all libraries instead of penalising whichever ran at a bad moment.
 // We report the median, and compare libraries by their ratio to dendrite in the same run.
@@ -589,6 +589,24 @@ function repoRoot(): string {
   return path.resolve(__dirname, '..', '..');
 }
 
+/** The last-level cache in bytes, where Linux tells (sysfs); tells whether a working set is in cache. */
+function lastLevelCacheBytes(): number | undefined {
+  const dir = '/sys/devices/system/cpu/cpu0/cache';
+  try {
+    let best: number | undefined;
+    for (const index of fs.readdirSync(dir).filter((d) => d.startsWith('index'))) {
+      const size = fs.readFileSync(path.join(dir, index, 'size'), 'utf8').trim();
+      const m = /^(\d+)([KMG]?)$/.exec(size);
+      if (!m) continue;
+      const bytes = Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]];
+      if (best === undefined || bytes > best) best = bytes;
+    }
+    return best;
+  } catch {
+    return undefined;
+  }
+}
+
 export function environment(anchorInfo: AnchorInfo) {
   const rootPkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
   return {
@@ -597,6 +615,7 @@ export function environment(anchorInfo: AnchorInfo) {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     logicalCpus: os.cpus().length,
+    lastLevelCacheBytes: lastLevelCacheBytes(),
     loadAverage: os.loadavg(),
     dendrite: { version: rootPkg.version, cpu: dt.cpuInfo(), numThreads: dt.getNumThreads() },
     ...anchorInfo,
