@@ -5,7 +5,7 @@ import { floatOf, isFloat } from '../dtype';
 import { Tensor, normDim } from '../tensor';
 import { record } from '../autograd/node';
 import { beginLayouts, BINARY, native, UNARY } from '../native';
-import { asDType, binaryRaw, checkTensor, disposeAll, floatUnaryRaw } from './helpers';
+import { asDType, binaryRaw, checkTensor, disposeAll, floatUnaryRaw, unaryRaw } from './helpers';
 import { contiguous } from './shape';
 
 /** unary forward in float; backward = BINARY[bw](g, saved) where saved is the input or output. */
