@@ -216,6 +216,21 @@ void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& i
 // type alone cannot tell a cast to bool (0/1) from one to uint8 (the value).
 template <class From, class To>
 void cast_loop(char* const* p, const int64_t* s, int64_t n, bool to_bool) {
+  if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
+    // Contiguous runs: a plain copy for same-type casts, else a unit-stride loop that the
+    // compiler vectorises. Copies (contiguous(), clone(), cat) all come through here.
+    if constexpr (std::is_same_v<From, To>) {
+      if (!to_bool) {
+        std::memcpy(p[0], p[1], static_cast<size_t>(n) * sizeof(To));
+        return;
+      }
+    }
+    const From* src = reinterpret_cast<const From*>(p[1]);
+    To* dst = reinterpret_cast<To*>(p[0]);
+    if (to_bool) for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i] != From(0));
+    else for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
     From v = *reinterpret_cast<const From*>(p[1] + i * s[1]);
     To r = to_bool ? static_cast<To>(v != From(0)) : static_cast<To>(v);

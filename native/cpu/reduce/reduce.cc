@@ -63,9 +63,13 @@ Acc<T> line_sum(const T* x, int64_t n, int64_t stride) {
 template <class T>
 T line_extreme(const T* x, int64_t n, int64_t stride, bool want_max, int64_t* index) {
   if constexpr (std::is_same_v<T, float>) {
-    if (!index && stride == 1) {
-      auto fn = want_max ? table().max_f32 : table().min_f32;
-      if (fn) return fn(x, n);
+    auto fn = want_max ? table().max_f32 : table().min_f32;
+    if (stride == 1 && fn && table().index_of_f32) {
+      // The vector pass finds the value; the index is then the first element equal to it (or
+      // the first NaN), found by a second pass over a row that is already in L1.
+      float best = fn(x, n);
+      if (index) *index = table().index_of_f32(x, n, best);
+      return best;
     }
   }
   T best = x[0];

@@ -29,6 +29,8 @@ struct ReduceTable {
   double (*sum_f32)(const float* x, int64_t n);
   float (*max_f32)(const float* x, int64_t n);  // NaN if any element is NaN
   float (*min_f32)(const float* x, int64_t n);
+  // Index of the first element equal to v (the first NaN when v is NaN); v must occur in x.
+  int64_t (*index_of_f32)(const float* x, int64_t n, float v);
   // out[i] = sum_r x[r * inner + i] for i < inner (out overwritten).
   void (*sum_cols_f32)(const float* x, int64_t rows, int64_t inner, float* out);
 };

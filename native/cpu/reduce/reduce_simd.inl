@@ -60,6 +60,20 @@ float k_extreme(const float* x, int64_t n) {
   return kMax ? reduce_max(acc) : reduce_min(acc);
 }
 
+int64_t k_index_of(const float* x, int64_t n, float v) {
+  const bool nan = std::isnan(v);
+  const VecF target = set1(v);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    VecF c = loadu(x + i);
+    uint32_t bits = mask_bits(nan ? isnan(c) : (c == target));
+    if (bits) return i + __builtin_ctz(bits);
+  }
+  for (; i < n; ++i)
+    if (nan ? std::isnan(x[i]) : x[i] == v) return i;
+  return n - 1;  // unreachable when v occurs in x
+}
+
 void k_sum_cols(const float* x, int64_t rows, int64_t inner, float* out) {
   int64_t i = 0;
   for (; i + L <= inner; i += L) {
@@ -80,6 +94,7 @@ void fill_reduce_simd(ReduceTable& t) {
   t.sum_f32 = k_sum;
   t.max_f32 = k_extreme<true>;
   t.min_f32 = k_extreme<false>;
+  t.index_of_f32 = k_index_of;
   t.sum_cols_f32 = k_sum_cols;
 }
 

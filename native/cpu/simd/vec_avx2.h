@@ -84,6 +84,8 @@ inline float reduce_min(VecF a) {
   return _mm_cvtss_f32(lo);
 }
 inline bool any(Mask m) { return _mm256_movemask_ps(m.v) != 0; }
+inline uint32_t mask_bits(Mask m) { return static_cast<uint32_t>(_mm256_movemask_ps(m.v)); }
+inline Mask operator==(VecF a, VecF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ)}; }
 
 }  // namespace
 }  // namespace dendrite::simd

@@ -65,6 +65,8 @@ inline float reduce_add(VecF a) { return _mm512_reduce_add_ps(a.v); }
 inline float reduce_max(VecF a) { return _mm512_reduce_max_ps(a.v); }
 inline float reduce_min(VecF a) { return _mm512_reduce_min_ps(a.v); }
 inline bool any(Mask m) { return m.m != 0; }
+inline uint32_t mask_bits(Mask m) { return m.m; }
+inline Mask operator==(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ)}; }
 
 }  // namespace
 }  // namespace dendrite::simd

@@ -63,6 +63,10 @@ inline float reduce_add(VecF a) { return vaddvq_f32(a.v); }
 inline float reduce_max(VecF a) { return vmaxvq_f32(a.v); }
 inline float reduce_min(VecF a) { return vminvq_f32(a.v); }
 inline bool any(Mask m) { return vmaxvq_u32(m.m) != 0; }
+inline uint32_t mask_bits(Mask m) {
+  return (vgetq_lane_u32(m.m, 0) & 1u) | (vgetq_lane_u32(m.m, 1) & 2u) | (vgetq_lane_u32(m.m, 2) & 4u) | (vgetq_lane_u32(m.m, 3) & 8u);
+}
+inline Mask operator==(VecF a, VecF b) { return {vceqq_f32(a.v, b.v)}; }
 
 }  // namespace
 }  // namespace dendrite::simd
