@@ -67,3 +67,11 @@ export const cuda = {
     return fail('ERR_DEVICE', 'cuda.memory', 'a build with the CUDA backend', 'a CPU-only build');
   },
 };
+
+// Data loading, training loop, metrics, callbacks, image utilities (lib/data, lib/train, lib/utils).
+import * as dataModule from './data/index';
+export const data = dataModule;
+export { Generator, getRngState, setRngState } from './data/generator';
+export { fit, evaluate, predict, History, metrics, callbacks } from './train/index';
+import * as utilsModule from './utils/index';
+export const utils = utilsModule;
