@@ -208,12 +208,14 @@ void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& i
       fail(ErrorCode::Shape, op, "operands of shape " + shape_str(out.shape, out.ndim), shape_str(in.shape, in.ndim));
 }
 
+// bool_t and uint8 are the same C++ type, so whether the target is bool is a run-time flag:
+// a cast to bool writes 0/1, a cast to uint8 converts the value.
 template <class From, class To>
-void cast_loop(char* const* p, const int64_t* s, int64_t n) {
+void cast_loop(char* const* p, const int64_t* s, int64_t n, bool to_bool) {
   for (int64_t i = 0; i < n; ++i) {
     From v = *reinterpret_cast<const From*>(p[1] + i * s[1]);
     To r;
-    if constexpr (std::is_same_v<To, bool_t>) r = v != From(0);
+    if (to_bool) r = static_cast<To>(v != From(0));
     else r = static_cast<To>(v);
     *reinterpret_cast<To*>(p[0] + i * s[0]) = r;
   }
@@ -243,7 +245,8 @@ void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p) 
       dispatch_dtype(out.dtype, [&](auto to) {
         using From = decltype(from);
         using To = decltype(to);
-        it.run([](char* const* ptrs, const int64_t* s, int64_t n) { cast_loop<From, To>(ptrs, s, n); });
+        bool to_bool = out.dtype == DType::Bool;
+        it.run([to_bool](char* const* ptrs, const int64_t* s, int64_t n) { cast_loop<From, To>(ptrs, s, n, to_bool); });
       });
     });
     return;
