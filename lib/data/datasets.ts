@@ -31,6 +31,8 @@ export interface MnistOptions {
   transform?: Transform;
   /** Applied to each label (a number). */
   targetTransform?: (label: number) => any;
+  /** The places to look, in order (default all: ['root', 'DENDRITE_DATA', 'system', 'subset']). */
+  locations?: DataSource[];
   /** Where the one-line "loaded from" message goes (default console.log; false silences it). */
   log?: ((line: string) => void) | false;
 }
@@ -58,7 +60,9 @@ interface Found {
   dir: string;
 }
 
-function locate(name: string, torchName: string, split: 'train' | 't10k', root?: string): { found: Found | null; tried: string[] } {
+const ALL_LOCATIONS: DataSource[] = ['root', 'DENDRITE_DATA', 'system', 'subset'];
+
+function locate(name: string, torchName: string, split: 'train' | 't10k', root: string | undefined, locations: DataSource[]): { found: Found | null; tried: string[] } {
   const tried: string[] = [];
   const candidates: [DataSource, string][] = [];
   const under = (base: string): string[] => [base, path.join(base, name), path.join(base, torchName, 'raw'), path.join(base, torchName)];
@@ -68,6 +72,7 @@ function locate(name: string, torchName: string, split: 'train' | 't10k', root?:
   candidates.push(['system', path.join('/usr/share/datasets', name)]);
   candidates.push(['subset', path.join(packageRoot(), 'data', `${name}-subset`)]);
   for (const [source, dir] of candidates) {
+    if (!locations.includes(source)) continue;
     tried.push(dir);
     const images = findFile(dir, `${split}-images-idx3-ubyte`);
     const labels = findFile(dir, `${split}-labels-idx1-ubyte`);
@@ -98,7 +103,10 @@ export class MnistDataset extends Dataset<[any, any]> {
     if (options === null || typeof options !== 'object') fail('ERR_ARGUMENT', name, 'an options object', describe(options));
     const train = options.train ?? true;
     const split = train ? 'train' : 't10k';
-    const { found, tried } = locate(name, torchName, split, options.root);
+    const locations = options.locations ?? ALL_LOCATIONS;
+    if (!Array.isArray(locations) || locations.some((l) => !ALL_LOCATIONS.includes(l)))
+      fail('ERR_ARGUMENT', name, `locations among ${ALL_LOCATIONS.join(', ')}`, describe(locations));
+    const { found, tried } = locate(name, torchName, split, options.root, locations);
     if (found === null)
       fail('ERR_ARGUMENT', name, `the ${split} IDX files (${split}-images-idx3-ubyte[.gz], ${split}-labels-idx1-ubyte[.gz]) in one of: ${tried.join(', ')} (nothing is downloaded; set root or $DENDRITE_DATA)`, 'none found');
     const images = readIdxSync(found.images);
