@@ -212,21 +212,31 @@ export class LearningRateScheduler implements Callback {
 }
 
 /**
- * Steps a PyTorch-style LR scheduler (dt.optim.lrScheduler.*) at the end of each epoch.
+ * Steps a PyTorch-style LR scheduler (dt.optim.lrScheduler.*): after each epoch, or after each
+ * batch with interval 'step' (the default for OneCycleLR, which is defined per batch).
  * ReduceLROnPlateau (or any scheduler when `monitor` is given) gets the monitored value.
  */
 export class SchedulerStep implements Callback {
   private readonly monitor: string | null;
-  constructor(readonly scheduler: { step(...args: any[]): unknown }, options: { monitor?: string } = {}) {
+  readonly interval: 'epoch' | 'step';
+  constructor(readonly scheduler: { step(...args: any[]): unknown }, options: { monitor?: string; interval?: 'epoch' | 'step' } = {}) {
     if (scheduler === null || typeof scheduler !== 'object' || typeof scheduler.step !== 'function')
       fail('ERR_ARGUMENT', 'scheduler', 'an LR scheduler with step()', describe(scheduler));
-    const plateau = scheduler.constructor?.name === 'ReduceLROnPlateau';
-    this.monitor = options.monitor ?? (plateau ? 'valLoss' : null);
+    const kind = scheduler.constructor?.name;
+    this.monitor = options.monitor ?? (kind === 'ReduceLROnPlateau' ? 'valLoss' : null);
+    this.interval = options.interval ?? (kind === 'OneCycleLR' ? 'step' : 'epoch');
+    if (this.interval !== 'epoch' && this.interval !== 'step') fail('ERR_ARGUMENT', 'scheduler', "interval 'epoch' or 'step'", describe(options.interval));
   }
-  onEpochEnd(_epoch: number, logs: Record<string, number>): unknown {
+  private stepWith(logs: Record<string, number>): unknown {
     if (this.monitor === null) return this.scheduler.step();
     const key = this.monitor in logs ? this.monitor : this.monitor === 'valLoss' ? 'loss' : this.monitor;
     return this.scheduler.step(monitored(logs, key, 'scheduler'));
+  }
+  onBatchEnd(_step: number, logs: Record<string, number>): unknown {
+    return this.interval === 'step' ? this.stepWith(logs) : undefined;
+  }
+  onEpochEnd(_epoch: number, logs: Record<string, number>): unknown {
+    return this.interval === 'epoch' ? this.stepWith(logs) : undefined;
   }
 }
 

@@ -36,8 +36,10 @@ export interface FitOptions {
   metrics?: MetricSpec[];
   validation?: EvalData;
   callbacks?: Callback[];
-  /** A PyTorch-style LR scheduler, stepped after each epoch (ReduceLROnPlateau gets valLoss). */
+  /** A PyTorch-style LR scheduler, stepped after each epoch (ReduceLROnPlateau gets valLoss; OneCycleLR is stepped per batch). */
   scheduler?: { step(...args: any[]): unknown };
+  /** When to step the scheduler: 'epoch' or 'step' (default: 'step' for OneCycleLR, else 'epoch'). */
+  schedulerInterval?: 'epoch' | 'step';
   /** 'auto' (default: a bar on a TTY, one line per epoch otherwise), 'bar', 'lines', 'silent', or Keras's 0/1/2. */
   verbose?: Verbosity;
   /** Where progress goes (default process.stdout). */
@@ -161,7 +163,7 @@ export async function fit(model: Model, trainLoader: Iterable<any> | AsyncIterab
   const specs = options.metrics ?? [];
   const metrics = specs.map(resolveMetric);
   const callbacks = [...(options.callbacks ?? [])];
-  if (options.scheduler) callbacks.push(new SchedulerStep(options.scheduler));
+  if (options.scheduler) callbacks.push(new SchedulerStep(options.scheduler, { interval: options.schedulerInterval }));
   const validation = options.validation === undefined ? null : asIterable(options.validation, options.validationBatchSize ?? 256, 'fit');
   const stream = options.stream ?? process.stdout;
   const mode = resolveVerbosity(options.verbose, stream);

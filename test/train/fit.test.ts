@@ -259,6 +259,10 @@ describe('callbacks', () => {
     const plateau = new ReduceLROnPlateau();
     const h3 = await dt.fit(model, loader, { optimizer: opt, loss: mse, epochs: 2, verbose: 0, scheduler: plateau, validation: [x, y] });
     expect(plateau.seen).toEqual(h3.get('valLoss'));
+
+    let batchSteps = 0;
+    await dt.fit(model, loader, { optimizer: opt, loss: mse, epochs: 2, verbose: 0, scheduler: { step: () => void batchSteps++ }, schedulerInterval: 'step' });
+    expect(batchSteps).toBe(4);
   });
 
   it('logs every epoch to CSV', async () => {
