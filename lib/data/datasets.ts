@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { describe, fail } from '../errors';
-import { Tensor, keep } from '../tensor';
+import { Tensor, keep, tidy } from '../tensor';
 import { noGrad } from '../autograd/node';
 import { indexSelect } from '../ops/indexing';
 import { select } from '../ops/shape';
@@ -136,7 +136,7 @@ export class MnistDataset extends Dataset<[any, any]> {
 
   getItem(index: number): [any, any] {
     const i = this.checkIndex(index, `${this.name}.getItem`);
-    const img = noGrad(() => select(this.data, 0, i).unsqueeze(0));
+    const img = noGrad(() => tidy(() => select(this.data, 0, i).unsqueeze(0)));
     const label = this.labels[i];
     let x: any = img;
     if (this.transform) {
