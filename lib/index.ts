@@ -73,3 +73,10 @@ export const cuda = {
 import * as Blas from './ops/blas';
 /** dt.linalg: BLAS-style sgemm on Float32Arrays (transposes, alpha/beta, leading dims, epilogue) and the FMA peak probe. */
 export const linalg = { sgemm: Blas.sgemm, fmaPeak: Blas.fmaPeak };
+// Data loading, training loop, metrics, callbacks, image utilities (lib/data, lib/train, lib/utils).
+import * as dataModule from './data/index';
+export const data = dataModule;
+export { Generator, getRngState, setRngState } from './data/generator';
+export { fit, evaluate, predict, History, metrics, callbacks } from './train/index';
+import * as utilsModule from './utils/index';
+export const utils = utilsModule;

@@ -26,6 +26,8 @@ export interface NativeAddon {
   fillAffine(start: number, step: number, out: ArrayBuffer): void;
   manualSeed(hi: number, lo: number): void;
   random(kind: number, a: number, b: number, out: ArrayBuffer): void;
+  getRngState(): [number, number, number, number];
+  setRngState(seedHi: number, seedLo: number, counterHi: number, counterLo: number): void;
   unary(op: number, p0: number, p1: number, out: ArrayBuffer, input: ArrayBuffer): void;
   binary(op: number, p0: number, p1: number, out: ArrayBuffer, a: ArrayBuffer, b: ArrayBuffer): void;
   binaryScalar(op: number, p0: number, p1: number, s: number, scalarFirst: boolean, out: ArrayBuffer, t: ArrayBuffer): void;

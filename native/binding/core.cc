@@ -160,6 +160,37 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   });
 }
 
+// getRngState() -> [seedHi, seedLo, counterHi, counterLo]; setRngState(the same four). 32-bit
+// halves, so every uint64 state round-trips through JS numbers. A Generator object swaps its own
+// state in around a draw and the global one back afterwards.
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    uint64_t seed = 0, counter = 0;
+    cpu::get_rng_state(&seed, &counter);
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env, 4);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(seed >> 32)));
+    out.Set(1u, Napi::Number::New(env, static_cast<double>(seed & 0xffffffffu)));
+    out.Set(2u, Napi::Number::New(env, static_cast<double>(counter >> 32)));
+    out.Set(3u, Napi::Number::New(env, static_cast<double>(counter & 0xffffffffu)));
+    return out;
+  });
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    uint64_t half[4];
+    for (int i = 0; i < 4; ++i) {
+      double v = arg_double(info, i, "setRngState");
+      if (!(v >= 0 && v <= 4294967295.0) || v != static_cast<double>(static_cast<uint64_t>(v)))
+        fail(ErrorCode::Argument, "setRngState", "32-bit unsigned halves", std::to_string(v));
+      half[i] = static_cast<uint64_t>(v);
+    }
+    cpu::set_rng_state((half[0] << 32) | half[1], (half[2] << 32) | half[3]);
+    return info.Env().Undefined();
+  });
+}
+
 // random(kind, a, b, out): kind 0 uniform [a, b), 1 normal(a, b), 2 int [a, b), 3 bernoulli(a), 4 permutation
 Napi::Value Random(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -194,6 +225,8 @@ void init_core(Napi::Env env, Napi::Object exports) {
   exports.Set("fillAffine", Napi::Function::New(env, FillAffine, "fillAffine"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
   exports.Set("random", Napi::Function::New(env, Random, "random"));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState, "getRngState"));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
 }
 
 }  // namespace dendrite::binding

@@ -1,0 +1,16 @@
+// dt.data: datasets, the DataLoader, readers and transforms.
+export { Dataset, TensorDataset, Subset, randomSplit } from './dataset';
+export { DataLoader, defaultCollate, disposeBatch, type DataLoaderOptions, type Collate } from './dataloader';
+export { Generator, getRngState, setRngState, type RngState } from './generator';
+export { parseIdx, readIdx, readIdxSync, encodeIdx, parseCsv, readCsv, readCsvSync, type CsvOptions, type CsvTable } from './readers';
+import * as datasetFns from './datasets';
+import * as transformFns from './transforms';
+export const datasets = {
+  fashionMnist: datasetFns.fashionMnist,
+  mnist: datasetFns.mnist,
+  csvDataset: datasetFns.csvDataset,
+  MnistDataset: datasetFns.MnistDataset,
+};
+export const transforms = transformFns;
+export type { Transform, FillMode, Interpolation } from './transforms';
+export type { MnistOptions, DataSource, CsvDatasetOptions } from './datasets';
