@@ -34,6 +34,7 @@ export const F = {
   elu: A.elu, relu6: A.relu6,
 };
 export const nn = { ...nnModules, functional: F };
+export * as optim from './optim/index';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {

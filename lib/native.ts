@@ -38,6 +38,8 @@ export interface NativeAddon {
   indexSelect(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;
   scatterAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
   indexAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
+  optimStep(kind: number, hyper: Float64Array, param: ArrayBuffer, grad: ArrayBuffer, ...state: (ArrayBuffer | undefined)[]): void;
+  optimKinds: string[];
   unaryOps: string[];
   binaryOps: string[];
   reduceOps: string[];
