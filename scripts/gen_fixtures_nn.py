@@ -32,8 +32,16 @@ def det(shape, seed, scale=1.0, offset=0.0, dtype=torch.float64):
     return torch.tensor(vals, dtype=dtype).reshape(shape)
 
 
+def num(v):
+    """JSON has no Infinity/NaN: those go as strings ('Infinity', '-Infinity', 'NaN'), which JS's Number() reads."""
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return 'NaN' if math.isnan(v) else ('Infinity' if v > 0 else '-Infinity')
+
+
 def flat(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
+    return [num(v) for v in t.detach().reshape(-1).tolist()]
 
 
 def enc(t):
@@ -46,7 +54,7 @@ def enc(t):
 def write_json(name, obj):
     path = os.path.join(ROOT, name)
     with open(path, 'w') as f:
-        json.dump(obj, f, separators=(',', ':'))
+        json.dump(obj, f, separators=(',', ':'), allow_nan=False)
         f.write('\n')
     print('wrote', path)
 

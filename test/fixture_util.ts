@@ -5,8 +5,11 @@ import * as path from 'path';
 import { expect } from 'vitest';
 import * as dt from '../dist/index.js';
 
+/** A committed fixture; non-finite numbers are stored as the strings 'Infinity', '-Infinity', 'NaN'. */
 export function loadFixture<T = any>(name: string): T {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'), (_k, v) =>
+    v === 'Infinity' || v === '-Infinity' || v === 'NaN' ? Number(v) : v,
+  );
 }
 
 export const fixturePath = (...parts: string[]): string => path.join(__dirname, 'fixtures', ...parts);
