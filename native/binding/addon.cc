@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_gemm(env, exports);
   init_index(env, exports);
   init_optim(env, exports);
+  init_loss(env, exports);
   return exports;
 }
 
