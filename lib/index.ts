@@ -26,12 +26,16 @@ import * as A from './ops/activation';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
+import * as LOSS from './ops/loss';
 
 /** dt.nn.functional / dt.F: the functional forms. Op families add their entries here. */
 export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
+  mseLoss: LOSS.mseLoss, l1Loss: LOSS.l1Loss, smoothL1Loss: LOSS.smoothL1Loss, binaryCrossEntropy: LOSS.binaryCrossEntropy,
+  binaryCrossEntropyWithLogits: LOSS.binaryCrossEntropyWithLogits, crossEntropy: LOSS.crossEntropy, nllLoss: LOSS.nllLoss,
+  klDiv: LOSS.klDiv,
 };
 export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';
