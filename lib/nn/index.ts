@@ -5,3 +5,5 @@ export * from './layers';
 import * as initFns from './init';
 export const init = initFns;
 export * from './loss';
+import * as utilsFns from './utils';
+export const utils = utilsFns;
