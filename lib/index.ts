@@ -39,6 +39,8 @@ export const F = {
 };
 export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';
+export { save, load, saveSync, loadSync } from './io/index';
+export * as io from './io/index';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {
