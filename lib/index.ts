@@ -41,6 +41,7 @@ export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';
 export { save, load, saveSync, loadSync } from './io/index';
 export * as io from './io/index';
+export { summary, registerSummaryRule, ModelSummary, type LayerSummary, type LayerRule, type SummaryOptions } from './train/summary';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {
