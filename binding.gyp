@@ -27,6 +27,8 @@
         "native/binding/reduce.cc",
         "native/binding/gemm.cc",
         "native/binding/index.cc",
+        "native/binding/optim.cc",
+        "native/binding/loss.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -36,7 +38,9 @@
         "native/cpu/gemm/gemm.cc",
         "native/cpu/index/index.cc",
         "native/cpu/fill/fill.cc",
-        "native/cpu/random/random.cc"
+        "native/cpu/random/random.cc",
+        "native/cpu/optim/optim.cc",
+        "native/cpu/loss/nll_loss.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],
@@ -57,7 +61,8 @@
             "native/cpu/elementwise/elementwise_avx2.cc",
             "native/cpu/reduce/reduce_avx2.cc",
             "native/cpu/softmax/softmax_avx2.cc",
-            "native/cpu/gemm/gemm_avx2.cc"
+            "native/cpu/gemm/gemm_avx2.cc",
+            "native/cpu/optim/optim_avx2.cc"
           ]
         },
         {
@@ -69,7 +74,8 @@
             "native/cpu/elementwise/elementwise_avx512.cc",
             "native/cpu/reduce/reduce_avx512.cc",
             "native/cpu/softmax/softmax_avx512.cc",
-            "native/cpu/gemm/gemm_avx512.cc"
+            "native/cpu/gemm/gemm_avx512.cc",
+            "native/cpu/optim/optim_avx512.cc"
           ]
         }
       ]
@@ -83,7 +89,8 @@
             "native/cpu/elementwise/elementwise_neon.cc",
             "native/cpu/reduce/reduce_neon.cc",
             "native/cpu/softmax/softmax_neon.cc",
-            "native/cpu/gemm/gemm_neon.cc"
+            "native/cpu/gemm/gemm_neon.cc",
+            "native/cpu/optim/optim_neon.cc"
           ]
         }
       ]

@@ -27,6 +27,7 @@ import * as Lin from './ops/linear';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
+import * as LOSS from './ops/loss';
 
 /** dt.nn.functional / dt.F: the functional forms. Op families add their entries here. */
 export const F = {
@@ -34,8 +35,15 @@ export const F = {
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
   linear: Lin.linear,
+  mseLoss: LOSS.mseLoss, l1Loss: LOSS.l1Loss, smoothL1Loss: LOSS.smoothL1Loss, binaryCrossEntropy: LOSS.binaryCrossEntropy,
+  binaryCrossEntropyWithLogits: LOSS.binaryCrossEntropyWithLogits, crossEntropy: LOSS.crossEntropy, nllLoss: LOSS.nllLoss,
+  klDiv: LOSS.klDiv,
 };
 export const nn = { ...nnModules, functional: F };
+export * as optim from './optim/index';
+export { save, load, saveSync, loadSync } from './io/index';
+export * as io from './io/index';
+export { summary, registerSummaryRule, ModelSummary, type LayerSummary, type LayerRule, type SummaryOptions } from './train/summary';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {

@@ -47,6 +47,10 @@ export interface NativeAddon {
   indexSelect(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;
   scatterAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
   indexAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
+  optimStep(kind: number, hyper: Float64Array, param: ArrayBuffer, grad: ArrayBuffer, ...state: (ArrayBuffer | undefined)[]): void;
+  optimKinds: string[];
+  nllLoss(reduction: number, ignoreIndex: number, out: ArrayBuffer, totalWeight: ArrayBuffer, input: ArrayBuffer, target: ArrayBuffer, weight?: ArrayBuffer): void;
+  nllLossBackward(reduction: number, ignoreIndex: number, gradInput: ArrayBuffer, gradOut: ArrayBuffer, target: ArrayBuffer, totalWeight: ArrayBuffer, weight?: ArrayBuffer): void;
   unaryOps: string[];
   binaryOps: string[];
   reduceOps: string[];

@@ -4,3 +4,6 @@ export { Sequential, ModuleList, ModuleDict } from './containers';
 export * from './layers';
 import * as initFns from './init';
 export const init = initFns;
+export * from './loss';
+import * as utilsFns from './utils';
+export const utils = utilsFns;

@@ -10,6 +10,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_reduce(env, exports);
   init_gemm(env, exports);
   init_index(env, exports);
+  init_optim(env, exports);
+  init_loss(env, exports);
   return exports;
 }
 
