@@ -1,0 +1,146 @@
+#include "roi_pool.h"
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <type_traits>
+#include "../../core/thread_pool.h"
+#include "roi_common.h"
+
+namespace dendrite::cpu {
+namespace {
+
+// A scaled, rounded corner as an int64; the clamp keeps the cast defined for any finite
+// coordinate (the bins are clipped to the map afterwards, so far-away values act alike).
+template <class T>
+int64_t cell(T v, T scale) {
+  T r = std::round(v * scale);
+  const T limit = static_cast<T>(int64_t{1} << 40);
+  return static_cast<int64_t>(std::min(std::max(r, -limit), limit));
+}
+
+template <class T>
+void forward(T* out, int64_t* argmax, const T* x, const T* rois, int64_t n_channels, int64_t height, int64_t width,
+             int64_t k_boxes, int64_t pooled_h, int64_t pooled_w, T scale) {
+  const int64_t plane = height * width, bins = pooled_h * pooled_w;
+  parallel_for(0, k_boxes * n_channels, 8, [&](int64_t lo, int64_t hi) {
+    for (int64_t item = lo; item < hi; ++item) {
+      const int64_t k = item / n_channels, c = item % n_channels;
+      const T* r = rois + 5 * k;
+      const int64_t batch = static_cast<int64_t>(r[0]);
+      const int64_t x1 = cell(r[1], scale), y1 = cell(r[2], scale), x2 = cell(r[3], scale), y2 = cell(r[4], scale);
+      const int64_t roi_w = std::max<int64_t>(x2 - x1 + 1, 1), roi_h = std::max<int64_t>(y2 - y1 + 1, 1);
+      const T bin_h = static_cast<T>(roi_h) / static_cast<T>(pooled_h), bin_w = static_cast<T>(roi_w) / static_cast<T>(pooled_w);
+      const T* src = x + (batch * n_channels + c) * plane;
+      T* dst = out + item * bins;
+      int64_t* arg = argmax + item * bins;
+      for (int64_t ph = 0; ph < pooled_h; ++ph) {
+        int64_t hs = static_cast<int64_t>(std::floor(static_cast<T>(ph) * bin_h));
+        int64_t he = static_cast<int64_t>(std::ceil(static_cast<T>(ph + 1) * bin_h));
+        hs = std::min(std::max<int64_t>(hs + y1, 0), height);
+        he = std::min(std::max<int64_t>(he + y1, 0), height);
+        for (int64_t pw = 0; pw < pooled_w; ++pw) {
+          int64_t ws = static_cast<int64_t>(std::floor(static_cast<T>(pw) * bin_w));
+          int64_t we = static_cast<int64_t>(std::ceil(static_cast<T>(pw + 1) * bin_w));
+          ws = std::min(std::max<int64_t>(ws + x1, 0), width);
+          we = std::min(std::max<int64_t>(we + x1, 0), width);
+          const bool empty = he <= hs || we <= ws;
+          // torchvision starts from -FLT_MAX (for double too) and keeps the first strict max, so
+          // a bin of all -inf or NaN gives -FLT_MAX with argmax -1.
+          T best = empty ? T(0) : static_cast<T>(-FLT_MAX);
+          int64_t best_at = -1;
+          for (int64_t h = hs; h < he; ++h)
+            for (int64_t w = ws; w < we; ++w) {
+              const int64_t at = h * width + w;
+              if (src[at] > best) {
+                best = src[at];
+                best_at = at;
+              }
+            }
+          dst[ph * pooled_w + pw] = best;
+          arg[ph * pooled_w + pw] = best_at;
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void backward(T* gx, const T* gy, const int64_t* argmax, const T* rois, int64_t n, int64_t n_channels, int64_t plane,
+              int64_t k_boxes, int64_t bins) {
+  std::fill(gx, gx + n * n_channels * plane, T(0));
+  parallel_for(0, n_channels, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t k = 0; k < k_boxes; ++k) {
+      const int64_t batch = static_cast<int64_t>(rois[5 * k]);
+      for (int64_t c = c0; c < c1; ++c) {
+        T* dst = gx + (batch * n_channels + c) * plane;
+        const int64_t base = (k * n_channels + c) * bins;
+        for (int64_t b = 0; b < bins; ++b)
+          if (argmax[base + b] >= 0) dst[argmax[base + b]] += gy[base + b];
+      }
+    }
+  });
+}
+
+void check_input(const char* op, const TensorDesc& t) {
+  roi_check_float_contiguous(op, "input", t);
+  if (t.ndim != 4) fail(ErrorCode::Shape, op, "input of shape [N, C, H, W]", shape_str(t.shape, t.ndim));
+}
+
+void check_argmax(const char* op, const TensorDesc& argmax, const int64_t* shape) {
+  if (argmax.dtype != DType::Int64) fail(ErrorCode::DType, op, "an int64 argmax", dtype_name(argmax.dtype));
+  if (!argmax.is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous argmax", "a strided view");
+  roi_check_shape(op, "argmax", argmax, shape, 4);
+}
+
+}  // namespace
+
+void roi_pool_forward(const TensorDesc& out, const TensorDesc& argmax, const TensorDesc& input, const TensorDesc& rois,
+                      int64_t pooled_h, int64_t pooled_w, double spatial_scale) {
+  const char* op = "roiPool";
+  check_input(op, input);
+  if (pooled_h < 1 || pooled_w < 1)
+    fail(ErrorCode::Argument, op, "an output size of at least 1 x 1", std::to_string(pooled_h) + " x " + std::to_string(pooled_w));
+  if (!std::isfinite(spatial_scale) || !(spatial_scale > 0))
+    fail(ErrorCode::Argument, op, "a finite spatialScale > 0", std::to_string(spatial_scale));
+  roi_check_boxes(op, rois, input.dtype, input.shape[0]);
+  const int64_t shape[4] = {rois.shape[0], input.shape[1], pooled_h, pooled_w};
+  roi_check_float_contiguous(op, "output", out);
+  if (out.dtype != input.dtype) fail(ErrorCode::DType, op, std::string("output of dtype ") + dtype_name(input.dtype), dtype_name(out.dtype));
+  roi_check_shape(op, "output", out, shape, 4);
+  check_argmax(op, argmax, shape);
+  if (out.numel() == 0) return;
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    forward<T>(out.ptr<T>(), argmax.ptr<int64_t>(), input.ptr<T>(), rois.ptr<T>(), input.shape[1], input.shape[2],
+               input.shape[3], rois.shape[0], pooled_h, pooled_w, static_cast<T>(spatial_scale));
+  };
+  if (input.dtype == DType::Float64) run(double{});
+  else run(float{});
+}
+
+void roi_pool_backward(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& argmax, const TensorDesc& rois) {
+  const char* op = "roiPool backward";
+  check_input(op, grad_input);
+  const int64_t n = grad_input.shape[0], channels = grad_input.shape[1], plane = grad_input.shape[2] * grad_input.shape[3];
+  roi_check_boxes(op, rois, grad_input.dtype, n);
+  roi_check_float_contiguous(op, "output gradient", grad_out);
+  if (grad_out.dtype != grad_input.dtype)
+    fail(ErrorCode::DType, op, std::string("an output gradient of dtype ") + dtype_name(grad_input.dtype), dtype_name(grad_out.dtype));
+  if (grad_out.ndim != 4) fail(ErrorCode::Shape, op, "an output gradient of shape [K, C, PH, PW]", shape_str(grad_out.shape, grad_out.ndim));
+  const int64_t shape[4] = {rois.shape[0], channels, grad_out.shape[2], grad_out.shape[3]};
+  roi_check_shape(op, "output gradient", grad_out, shape, 4);
+  check_argmax(op, argmax, shape);
+  // Every routed index must name a cell of its plane.
+  const int64_t* a = argmax.ptr<int64_t>();
+  for (int64_t i = 0, total = argmax.numel(); i < total; ++i)
+    if (a[i] < -1 || a[i] >= plane)
+      fail(ErrorCode::Index, op, "argmax values in [-1, " + std::to_string(plane) + ")", std::to_string(a[i]));
+  if (grad_input.numel() == 0) return;
+  const int64_t bins = shape[2] * shape[3];
+  if (grad_input.dtype == DType::Float64)
+    backward<double>(grad_input.ptr<double>(), grad_out.ptr<double>(), a, rois.ptr<double>(), n, channels, plane, rois.shape[0], bins);
+  else
+    backward<float>(grad_input.ptr<float>(), grad_out.ptr<float>(), a, rois.ptr<float>(), n, channels, plane, rois.shape[0], bins);
+}
+
+}  // namespace dendrite::cpu
