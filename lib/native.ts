@@ -38,6 +38,13 @@ export interface NativeAddon {
   indexSelect(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;
   scatterAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
   indexAdd(dim: number, out: ArrayBuffer, index: ArrayBuffer, src: ArrayBuffer): void;
+  roiAlign(pooledH: number, pooledW: number, spatialScale: number, samplingRatio: number, aligned: boolean, out: ArrayBuffer, input: ArrayBuffer, rois: ArrayBuffer): void;
+  roiAlignBackward(pooledH: number, pooledW: number, spatialScale: number, samplingRatio: number, aligned: boolean, gradInput: ArrayBuffer, gradOut: ArrayBuffer, rois: ArrayBuffer): void;
+  roiPool(pooledH: number, pooledW: number, spatialScale: number, out: ArrayBuffer, argmax: ArrayBuffer, input: ArrayBuffer, rois: ArrayBuffer): void;
+  roiPoolBackward(gradInput: ArrayBuffer, gradOut: ArrayBuffer, argmax: ArrayBuffer, rois: ArrayBuffer): void;
+  boxIou(out: ArrayBuffer, a: ArrayBuffer, b: ArrayBuffer): void;
+  /** Writes the kept indices to the front of keep and returns their count. */
+  nms(iouThreshold: number, keep: ArrayBuffer, boxes: ArrayBuffer, scores: ArrayBuffer, classes?: ArrayBuffer): number;
   unaryOps: string[];
   binaryOps: string[];
   reduceOps: string[];
