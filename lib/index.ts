@@ -23,6 +23,9 @@ export * from './ops/linalg';
 import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
+import * as Roi from './ops/roi';
+import * as Box from './ops/box';
+import { AnchorGenerator } from './ops/anchors';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -32,8 +35,20 @@ export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
+  roiPool: Roi.roiPool, roiAlign: Roi.roiAlign, nms: Box.nms, boxIou: Box.boxIou, smoothL1Loss: Box.smoothL1Loss,
 };
 export const nn = { ...nnModules, functional: F };
+
+/** dt.ops: detection building blocks, as torchvision.ops (plus the box coder and anchors of its detection models). */
+export const ops = {
+  roiPool: Roi.roiPool, roiAlign: Roi.roiAlign, RoIPool: nnModules.RoIPool, RoIAlign: nnModules.RoIAlign,
+  boxIou: Box.boxIou, boxArea: Box.boxArea, nms: Box.nms, batchedNms: Box.batchedNms, clipBoxes: Box.clipBoxes,
+  removeSmallBoxes: Box.removeSmallBoxes, encodeBoxes: Box.encodeBoxes, decodeBoxes: Box.decodeBoxes, BoxCoder: Box.BoxCoder,
+  AnchorGenerator, smoothL1Loss: Box.smoothL1Loss,
+};
+export type { RoiBoxes, RoiPoolOptions, RoiAlignOptions } from './ops/roi';
+export type { BoxCoderOptions, SmoothL1Options } from './ops/box';
+export type { AnchorGeneratorOptions } from './ops/anchors';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {
