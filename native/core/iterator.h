@@ -60,6 +60,9 @@ struct StridedOperands {
   // Runs body over the flat range [begin, end) of the iteration space.
   template <class Body>
   void run_range(int64_t begin, int64_t end, Body& body) const {
+    // An empty range (always the case when a dim has size 0) has no element to visit, and the
+    // index decomposition below would divide by that zero size.
+    if (begin >= end) return;
     if (ndim == 0) {
       if (begin < end) {
         char* p[kMaxOperands];
