@@ -134,7 +134,7 @@ double validate(const char* op, const Dims& d, const TensorDesc& rois, const Roi
     fail(ErrorCode::Argument, op, "a finite spatialScale > 0", std::to_string(p.spatial_scale));
   if (p.sampling_ratio > kMaxRoiAlignGrid)
     fail(ErrorCode::Argument, op, "samplingRatio <= " + std::to_string(kMaxRoiAlignGrid), std::to_string(p.sampling_ratio));
-  roi_check_boxes(op, rois, rois.dtype, d.n);
+  roi_check_boxes(op, rois, std::is_same_v<T, double> ? DType::Float64 : DType::Float32, d.n);
   double samples = 0;
   RoiGeometry<T> g;
   const T* r = rois.ptr<T>();
