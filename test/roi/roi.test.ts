@@ -114,7 +114,7 @@ describe('roiAlign gradcheck (float64)', () => {
   });
 });
 
-describe('roiAlign SIMD paths against scalar', () => {
+describe('roiAlign / roiPool SIMD paths against scalar', () => {
   const simd = dt.cpuInfo().supportedPaths.filter((p: string) => p !== 'scalar');
   // Channel counts around the vector widths (8, 16, 4 x 16) exercise every block and the tails.
   const cases = [
@@ -122,14 +122,16 @@ describe('roiAlign SIMD paths against scalar', () => {
     { n: 1, c: 8, h: 9, w: 31, k: 25, out: [2, 3] },
     { n: 3, c: 67, h: 12, w: 12, k: 40, out: [7, 7] },
   ];
-  function run(path: string, cs: (typeof cases)[number], aligned: boolean, samplingRatio: number) {
+  function run(path: string, cs: (typeof cases)[number], aligned: boolean, samplingRatio: number, pool = false) {
     dt.cpu.setPath(path as any);
     dt.manualSeed(7);
     const x = dt.randn([cs.n, cs.c, cs.h, cs.w]).requiresGrad_(true);
     const corners = dt.rand([cs.k, 4]).mul(dt.tensor([cs.w, cs.h, cs.w, cs.h])).mul(1.4).sub(3);
     const idx = dt.randint(0, cs.n, [cs.k, 1]).float();
     const boxes = dt.cat([idx, dt.minimum(corners.narrow(1, 0, 2), corners.narrow(1, 2, 2)), dt.maximum(corners.narrow(1, 0, 2), corners.narrow(1, 2, 2))], 1);
-    const y = dt.F.roiAlign(x, boxes, cs.out as [number, number], { spatialScale: 0.8, samplingRatio, aligned });
+    const y = pool
+      ? dt.F.roiPool(x, boxes, cs.out as [number, number], { spatialScale: 0.8 })
+      : dt.F.roiAlign(x, boxes, cs.out as [number, number], { spatialScale: 0.8, samplingRatio, aligned });
     y.backward(dt.randn(y.shape));
     return [Float32Array.from(y.dataSync() as Float32Array), Float32Array.from(x.grad!.dataSync() as Float32Array)];
   }
@@ -145,6 +147,11 @@ describe('roiAlign SIMD paths against scalar', () => {
               expect(maxAbsDiff(ys, yv)).toBeLessThan(1e-5);
               expect(maxAbsDiff(gs, gv)).toBeLessThan(1e-5);
             }
+          // RoIPool's max is exact and its argmax (seen through the gradient) must agree too.
+          const [ps, pgs] = run('scalar', cs, false, 0, true);
+          const [pv, pgv] = run(path, cs, false, 0, true);
+          expect(maxAbsDiff(ps, pv)).toBe(0);
+          expect(maxAbsDiff(pgs, pgv)).toBe(0);
         } finally {
           dt.cpu.setPath(saved as any);
         }

@@ -158,39 +158,6 @@ bool use_channels_last(const Dims& d, double samples) {
          samples >= kChannelsLastSamplesPerPixel * static_cast<double>(d.n * d.h * d.w);
 }
 
-// dst (N, HW, C) <- src (N, C, HW) and back, in tiles so both sides stream.
-constexpr int64_t kTile = 32;
-void to_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw) {
-  int64_t tiles = (hw + kTile - 1) / kTile;
-  parallel_for(0, n * tiles, 4, [&](int64_t lo, int64_t hi) {
-    for (int64_t t = lo; t < hi; ++t) {
-      int64_t b = t / tiles, p0 = (t % tiles) * kTile, p1 = std::min(hw, p0 + kTile);
-      const float* s = src + b * c * hw;
-      float* o = dst + b * hw * c;
-      for (int64_t c0 = 0; c0 < c; c0 += kTile) {
-        int64_t c1 = std::min(c, c0 + kTile);
-        for (int64_t ch = c0; ch < c1; ++ch)
-          for (int64_t px = p0; px < p1; ++px) o[px * c + ch] = s[ch * hw + px];
-      }
-    }
-  });
-}
-void from_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw) {
-  int64_t tiles = (hw + kTile - 1) / kTile;
-  parallel_for(0, n * tiles, 4, [&](int64_t lo, int64_t hi) {
-    for (int64_t t = lo; t < hi; ++t) {
-      int64_t b = t / tiles, p0 = (t % tiles) * kTile, p1 = std::min(hw, p0 + kTile);
-      const float* s = src + b * hw * c;
-      float* o = dst + b * c * hw;
-      for (int64_t c0 = 0; c0 < c; c0 += kTile) {
-        int64_t c1 = std::min(c, c0 + kTile);
-        for (int64_t ch = c0; ch < c1; ++ch)
-          for (int64_t px = p0; px < p1; ++px) o[ch * hw + px] = s[px * c + ch];
-      }
-    }
-  });
-}
-
 // Reference: torchvision's loop over NCHW planes, one box per task.
 template <class T>
 void forward_reference(T* out, const T* x, const T* rois, const Dims& d, const RoiAlignParams& p) {
@@ -247,7 +214,7 @@ void backward_reference(T* gx, const T* gy, const T* rois, const Dims& d, const 
 void forward_channels_last(float* out, const float* x, const float* rois, const Dims& d, const RoiAlignParams& p) {
   const int64_t hw = d.h * d.w, bins = p.pooled_h * p.pooled_w;
   std::vector<float> xt(static_cast<size_t>(d.n * hw * d.c));
-  to_channels_last(xt.data(), x, d.n, d.c, hw);
+  roi_to_channels_last(xt.data(), x, d.n, d.c, hw);
   const RoiTable& t = roi_table();
   parallel_for(0, d.k, 1, [&](int64_t lo, int64_t hi) {
     RoiGeometry<float> g;
@@ -290,10 +257,43 @@ void backward_channels_last(float* gx, const float* gy, const float* rois, const
         }
     }
   });
-  from_channels_last(gx, gt.data(), d.n, d.c, hw);
+  roi_from_channels_last(gx, gt.data(), d.n, d.c, hw);
 }
 
 }  // namespace
+
+// In tiles of kTile pixels x kTile channels, so both sides stream.
+constexpr int64_t kTile = 32;
+void roi_to_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw) {
+  int64_t tiles = (hw + kTile - 1) / kTile;
+  parallel_for(0, n * tiles, 4, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      int64_t b = t / tiles, p0 = (t % tiles) * kTile, p1 = std::min(hw, p0 + kTile);
+      const float* s = src + b * c * hw;
+      float* o = dst + b * hw * c;
+      for (int64_t c0 = 0; c0 < c; c0 += kTile) {
+        int64_t c1 = std::min(c, c0 + kTile);
+        for (int64_t ch = c0; ch < c1; ++ch)
+          for (int64_t px = p0; px < p1; ++px) o[px * c + ch] = s[ch * hw + px];
+      }
+    }
+  });
+}
+void roi_from_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw) {
+  int64_t tiles = (hw + kTile - 1) / kTile;
+  parallel_for(0, n * tiles, 4, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      int64_t b = t / tiles, p0 = (t % tiles) * kTile, p1 = std::min(hw, p0 + kTile);
+      const float* s = src + b * hw * c;
+      float* o = dst + b * c * hw;
+      for (int64_t c0 = 0; c0 < c; c0 += kTile) {
+        int64_t c1 = std::min(c, c0 + kTile);
+        for (int64_t ch = c0; ch < c1; ++ch)
+          for (int64_t px = p0; px < p1; ++px) o[ch * hw + px] = s[px * c + ch];
+      }
+    }
+  });
+}
 
 const RoiTable& roi_table() {
   static IsaTables<RoiTable> tables(fill_scalar, DENDRITE_X86_FILLER(fill_roi_avx2), DENDRITE_X86_FILLER(fill_roi_avx512),

@@ -56,8 +56,16 @@ struct RoiTable {
   void (*nms_suppress_f32)(float* suppressed, const float* const cols[5], const float* cls, const float box[6], float thr, int64_t n);
   // out[j] = IoU(box, cols_j) for j < n; cols = x1, y1, x2, y2, area.
   void (*box_iou_row_f32)(float* out, const float* const cols[5], const float box[5], int64_t n);
+  // For c < n: best[c] = the first strict max of base[off[i] + c] over cells i, starting from
+  // -FLT_MAX (torchvision's RoIPool), and arg[c] = pix[i] of that cell, or -1 when none beat it.
+  void (*pool_max_f32)(float* best, float* arg, const float* base, const int64_t* off, const float* pix, int64_t cells, int64_t n);
 };
 const RoiTable& roi_table();
+
+// Feature maps to and from channels-last for the vector paths: dst (N, HW, C) <- src (N, C, HW),
+// and back. Threaded.
+void roi_to_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw);
+void roi_from_channels_last(float* dst, const float* src, int64_t n, int64_t c, int64_t hw);
 void fill_roi_avx2(RoiTable& t);
 void fill_roi_avx512(RoiTable& t);
 void fill_roi_neon(RoiTable& t);

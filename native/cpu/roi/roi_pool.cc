@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 #include <type_traits>
+#include <vector>
 #include "../../core/thread_pool.h"
 #include "roi_common.h"
 
@@ -18,50 +19,142 @@ int64_t cell(T v, T scale) {
   return static_cast<int64_t>(std::min(std::max(r, -limit), limit));
 }
 
+// A box's bins as clipped cell ranges: rows [hs[ph], he[ph]) and columns [ws[pw], we[pw]).
 template <class T>
-void forward(T* out, int64_t* argmax, const T* x, const T* rois, int64_t n_channels, int64_t height, int64_t width,
-             int64_t k_boxes, int64_t pooled_h, int64_t pooled_w, T scale) {
-  const int64_t plane = height * width, bins = pooled_h * pooled_w;
-  parallel_for(0, k_boxes * n_channels, 8, [&](int64_t lo, int64_t hi) {
+struct PoolGeometry {
+  int64_t batch = 0;
+  std::vector<int64_t> hs, he, ws, we;
+
+  void compute(const T* r, int64_t pooled_h, int64_t pooled_w, int64_t height, int64_t width, T scale) {
+    batch = static_cast<int64_t>(r[0]);
+    const int64_t x1 = cell(r[1], scale), y1 = cell(r[2], scale), x2 = cell(r[3], scale), y2 = cell(r[4], scale);
+    const int64_t roi_w = std::max<int64_t>(x2 - x1 + 1, 1), roi_h = std::max<int64_t>(y2 - y1 + 1, 1);
+    const T bin_h = static_cast<T>(roi_h) / static_cast<T>(pooled_h), bin_w = static_cast<T>(roi_w) / static_cast<T>(pooled_w);
+    hs.resize(static_cast<size_t>(pooled_h));
+    he.resize(hs.size());
+    ws.resize(static_cast<size_t>(pooled_w));
+    we.resize(ws.size());
+    for (int64_t ph = 0; ph < pooled_h; ++ph) {
+      hs[ph] = std::min(std::max<int64_t>(static_cast<int64_t>(std::floor(static_cast<T>(ph) * bin_h)) + y1, 0), height);
+      he[ph] = std::min(std::max<int64_t>(static_cast<int64_t>(std::ceil(static_cast<T>(ph + 1) * bin_h)) + y1, 0), height);
+    }
+    for (int64_t pw = 0; pw < pooled_w; ++pw) {
+      ws[pw] = std::min(std::max<int64_t>(static_cast<int64_t>(std::floor(static_cast<T>(pw) * bin_w)) + x1, 0), width);
+      we[pw] = std::min(std::max<int64_t>(static_cast<int64_t>(std::ceil(static_cast<T>(pw + 1) * bin_w)) + x1, 0), width);
+    }
+  }
+  // Cells the box's bins visit (bins may overlap by a cell).
+  double cells() const {
+    double rows = 0, cols = 0;
+    for (size_t i = 0; i < hs.size(); ++i) rows += static_cast<double>(he[i] - hs[i]);
+    for (size_t i = 0; i < ws.size(); ++i) cols += static_cast<double>(we[i] - ws[i]);
+    return rows * cols;
+  }
+};
+
+struct PoolDims {
+  int64_t n, c, h, w, k, pooled_h, pooled_w;
+};
+
+// Reference: torchvision's loop over NCHW planes, one (box, channel) pair per task.
+template <class T>
+void forward_reference(T* out, int64_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
+  const int64_t plane = d.h * d.w, bins = d.pooled_h * d.pooled_w;
+  parallel_for(0, d.k * d.c, 8, [&](int64_t lo, int64_t hi) {
+    PoolGeometry<T> g;
+    int64_t geometry_of = -1;
     for (int64_t item = lo; item < hi; ++item) {
-      const int64_t k = item / n_channels, c = item % n_channels;
-      const T* r = rois + 5 * k;
-      const int64_t batch = static_cast<int64_t>(r[0]);
-      const int64_t x1 = cell(r[1], scale), y1 = cell(r[2], scale), x2 = cell(r[3], scale), y2 = cell(r[4], scale);
-      const int64_t roi_w = std::max<int64_t>(x2 - x1 + 1, 1), roi_h = std::max<int64_t>(y2 - y1 + 1, 1);
-      const T bin_h = static_cast<T>(roi_h) / static_cast<T>(pooled_h), bin_w = static_cast<T>(roi_w) / static_cast<T>(pooled_w);
-      const T* src = x + (batch * n_channels + c) * plane;
-      T* dst = out + item * bins;
-      int64_t* arg = argmax + item * bins;
-      for (int64_t ph = 0; ph < pooled_h; ++ph) {
-        int64_t hs = static_cast<int64_t>(std::floor(static_cast<T>(ph) * bin_h));
-        int64_t he = static_cast<int64_t>(std::ceil(static_cast<T>(ph + 1) * bin_h));
-        hs = std::min(std::max<int64_t>(hs + y1, 0), height);
-        he = std::min(std::max<int64_t>(he + y1, 0), height);
-        for (int64_t pw = 0; pw < pooled_w; ++pw) {
-          int64_t ws = static_cast<int64_t>(std::floor(static_cast<T>(pw) * bin_w));
-          int64_t we = static_cast<int64_t>(std::ceil(static_cast<T>(pw + 1) * bin_w));
-          ws = std::min(std::max<int64_t>(ws + x1, 0), width);
-          we = std::min(std::max<int64_t>(we + x1, 0), width);
-          const bool empty = he <= hs || we <= ws;
+      const int64_t k = item / d.c, c = item % d.c;
+      if (k != geometry_of) {
+        g.compute(rois + 5 * k, d.pooled_h, d.pooled_w, d.h, d.w, scale);
+        geometry_of = k;
+      }
+      const T* src = x + (g.batch * d.c + c) * plane;
+      for (int64_t ph = 0; ph < d.pooled_h; ++ph)
+        for (int64_t pw = 0; pw < d.pooled_w; ++pw) {
+          const bool empty = g.he[ph] <= g.hs[ph] || g.we[pw] <= g.ws[pw];
           // torchvision starts from -FLT_MAX (for double too) and keeps the first strict max, so
           // a bin of all -inf or NaN gives -FLT_MAX with argmax -1.
           T best = empty ? T(0) : static_cast<T>(-FLT_MAX);
           int64_t best_at = -1;
-          for (int64_t h = hs; h < he; ++h)
-            for (int64_t w = ws; w < we; ++w) {
-              const int64_t at = h * width + w;
+          for (int64_t h = g.hs[ph]; h < g.he[ph]; ++h)
+            for (int64_t w = g.ws[pw]; w < g.we[pw]; ++w) {
+              const int64_t at = h * d.w + w;
               if (src[at] > best) {
                 best = src[at];
                 best_at = at;
               }
             }
-          dst[ph * pooled_w + pw] = best;
-          arg[ph * pooled_w + pw] = best_at;
+          out[item * bins + ph * d.pooled_w + pw] = best;
+          argmax[item * bins + ph * d.pooled_w + pw] = best_at;
         }
-      }
     }
   });
+}
+
+// Channels-last: every cell is a contiguous row of C channels, maxed with vector compares.
+void forward_channels_last(float* out, int64_t* argmax, const float* x, const float* rois, const PoolDims& d, float scale) {
+  const int64_t hw = d.h * d.w, bins = d.pooled_h * d.pooled_w;
+  std::vector<float> xt(static_cast<size_t>(d.n * hw * d.c));
+  roi_to_channels_last(xt.data(), x, d.n, d.c, hw);
+  const RoiTable& t = roi_table();
+  parallel_for(0, d.k, 1, [&](int64_t lo, int64_t hi) {
+    PoolGeometry<float> g;
+    std::vector<int64_t> off;
+    std::vector<float> pix, best(static_cast<size_t>(d.c)), arg(static_cast<size_t>(d.c));
+    for (int64_t k = lo; k < hi; ++k) {
+      g.compute(rois + 5 * k, d.pooled_h, d.pooled_w, d.h, d.w, scale);
+      const float* image = xt.data() + g.batch * hw * d.c;
+      float* dst = out + k * d.c * bins;
+      int64_t* arg_dst = argmax + k * d.c * bins;
+      for (int64_t ph = 0; ph < d.pooled_h; ++ph)
+        for (int64_t pw = 0; pw < d.pooled_w; ++pw) {
+          off.clear();
+          pix.clear();
+          for (int64_t h = g.hs[ph]; h < g.he[ph]; ++h)
+            for (int64_t w = g.ws[pw]; w < g.we[pw]; ++w) {
+              off.push_back((h * d.w + w) * d.c);
+              pix.push_back(static_cast<float>(h * d.w + w));
+            }
+          const int64_t bin = ph * d.pooled_w + pw;
+          if (off.empty()) {
+            for (int64_t c = 0; c < d.c; ++c) {
+              dst[c * bins + bin] = 0;
+              arg_dst[c * bins + bin] = -1;
+            }
+            continue;
+          }
+          t.pool_max_f32(best.data(), arg.data(), image, off.data(), pix.data(), static_cast<int64_t>(off.size()), d.c);
+          for (int64_t c = 0; c < d.c; ++c) {
+            dst[c * bins + bin] = best[c];
+            arg_dst[c * bins + bin] = static_cast<int64_t>(arg[c]);
+          }
+        }
+    }
+  });
+}
+
+// The vector path pays once the boxes visit more cells than an eighth of the map (the transpose
+// costs about one pass); cell indices travel as floats, exact below 2^24.
+constexpr double kChannelsLastCellsPerPixel = 0.125;
+
+template <class T>
+void forward(T* out, int64_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (roi_table().pool_max_f32 && d.c >= 8 && d.h * d.w <= (int64_t{1} << 24)) {
+      double cells = 0;
+      PoolGeometry<float> g;
+      for (int64_t k = 0; k < d.k; ++k) {
+        g.compute(rois + 5 * k, d.pooled_h, d.pooled_w, d.h, d.w, scale);
+        cells += g.cells();
+      }
+      if (cells >= kChannelsLastCellsPerPixel * static_cast<double>(d.n * d.h * d.w)) {
+        forward_channels_last(out, argmax, x, rois, d, scale);
+        return;
+      }
+    }
+  }
+  forward_reference<T>(out, argmax, x, rois, d, scale);
 }
 
 template <class T>
@@ -109,10 +202,10 @@ void roi_pool_forward(const TensorDesc& out, const TensorDesc& argmax, const Ten
   roi_check_shape(op, "output", out, shape, 4);
   check_argmax(op, argmax, shape);
   if (out.numel() == 0) return;
+  const PoolDims d{input.shape[0], input.shape[1], input.shape[2], input.shape[3], rois.shape[0], pooled_h, pooled_w};
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    forward<T>(out.ptr<T>(), argmax.ptr<int64_t>(), input.ptr<T>(), rois.ptr<T>(), input.shape[1], input.shape[2],
-               input.shape[3], rois.shape[0], pooled_h, pooled_w, static_cast<T>(spatial_scale));
+    forward<T>(out.ptr<T>(), argmax.ptr<int64_t>(), input.ptr<T>(), rois.ptr<T>(), d, static_cast<T>(spatial_scale));
   };
   if (input.dtype == DType::Float64) run(double{});
   else run(float{});

@@ -1,5 +1,7 @@
 // The roi family's inner loops over the VecF vocabulary (included per ISA): channels-last
-// bilinear gather/scatter for RoIAlign, and the IoU row kernels of NMS and box_iou.
+// bilinear gather/scatter for RoIAlign, the max over cells for RoIPool, and the IoU row kernels
+// of NMS and box_iou.
+#include <cfloat>
 #include <cstring>
 #include "roi_common.h"
 
@@ -112,6 +114,50 @@ void k_box_iou_row(float* out, const float* const cols[5], const float box[5], i
   for (; j < n; ++j) out[j] = iou_one(cols, j, box);
 }
 
+// Channels in blocks of 2 vectors (a best and an argmax register each) across every cell.
+// The strict > keeps the first maximum and never takes NaN, as the scalar loop.
+void k_pool_max(float* best, float* arg, const float* base, const int64_t* off, const float* pix, int64_t cells, int64_t n) {
+  const VecF lowest = set1(-FLT_MAX), none = set1(-1.0f);
+  int64_t c = 0;
+  for (; c + 2 * L <= n; c += 2 * L) {
+    VecF b0 = lowest, b1 = lowest, a0 = none, a1 = none;
+    for (int64_t i = 0; i < cells; ++i) {
+      const float* r = base + off[i] + c;
+      VecF p = set1(pix[i]), v0 = loadu(r), v1 = loadu(r + L);
+      Mask m0 = v0 > b0, m1 = v1 > b1;
+      b0 = select(m0, v0, b0);
+      a0 = select(m0, p, a0);
+      b1 = select(m1, v1, b1);
+      a1 = select(m1, p, a1);
+    }
+    storeu(best + c, b0);
+    storeu(best + c + L, b1);
+    storeu(arg + c, a0);
+    storeu(arg + c + L, a1);
+  }
+  for (; c + L <= n; c += L) {
+    VecF b0 = lowest, a0 = none;
+    for (int64_t i = 0; i < cells; ++i) {
+      VecF v0 = loadu(base + off[i] + c);
+      Mask m0 = v0 > b0;
+      b0 = select(m0, v0, b0);
+      a0 = select(m0, set1(pix[i]), a0);
+    }
+    storeu(best + c, b0);
+    storeu(arg + c, a0);
+  }
+  for (; c < n; ++c) {
+    float b = -FLT_MAX, a = -1.0f;
+    for (int64_t i = 0; i < cells; ++i)
+      if (base[off[i] + c] > b) {
+        b = base[off[i] + c];
+        a = pix[i];
+      }
+    best[c] = b;
+    arg[c] = a;
+  }
+}
+
 }  // namespace
 
 void fill_roi_simd(RoiTable& t) {
@@ -119,6 +165,7 @@ void fill_roi_simd(RoiTable& t) {
   t.align_scatter_f32 = k_align_scatter;
   t.nms_suppress_f32 = k_nms_suppress;
   t.box_iou_row_f32 = k_box_iou_row;
+  t.pool_max_f32 = k_pool_max;
 }
 
 }  // namespace dendrite::cpu
