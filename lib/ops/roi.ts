@@ -126,7 +126,7 @@ export function roiPool(x: Tensor, boxes: RoiBoxes, outputSize: number | readonl
   const { xc, rois } = prepare(x, boxes, op, temps);
   const shape = [rois.shape[0], x.shape[1], size[0], size[1]];
   const out = Tensor.empty(shape.slice(), x.dtype);
-  const argmax = Tensor.empty(shape.slice(), 'int64');
+  const argmax = Tensor.empty(shape.slice(), 'int32');
   try {
     fill([out, argmax], () => {
       beginLayouts();

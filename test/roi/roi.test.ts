@@ -276,7 +276,7 @@ describe('roi errors', () => {
       layouts(out, x, b64);
       native.roiAlign(2, 2, 1, 2, false, out.storage.buffer, x.storage.buffer, b64.storage.buffer);
     }, 'ERR_DTYPE', 'boxes of dtype float32');
-    const argmax = dt.full([1, 3, 2, 2], 25, { dtype: 'int64' });
+    const argmax = dt.full([1, 3, 2, 2], 25, { dtype: 'int32' });
     const gx = dt.zeros([2, 3, 5, 5]);
     expectError(() => {
       layouts(gx, out, argmax, b);

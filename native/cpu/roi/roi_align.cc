@@ -212,25 +212,26 @@ void backward_reference(T* gx, const T* gy, const T* rois, const Dims& d, const 
 // Channels-last: the map is transposed to NHWC once, so every tap is a contiguous row of C
 // channels and the per-ISA kernels stream it with vector FMAs.
 void forward_channels_last(float* out, const float* x, const float* rois, const Dims& d, const RoiAlignParams& p) {
-  const int64_t hw = d.h * d.w, bins = p.pooled_h * p.pooled_w;
-  std::vector<float> xt(static_cast<size_t>(d.n * hw * d.c));
-  roi_to_channels_last(xt.data(), x, d.n, d.c, hw);
+  const int64_t channels = d.c, hw = d.h * d.w, bins = p.pooled_h * p.pooled_w;
+  std::vector<float> xt(static_cast<size_t>(d.n * hw * channels));
+  roi_to_channels_last(xt.data(), x, d.n, channels, hw);
   const RoiTable& t = roi_table();
   parallel_for(0, d.k, 1, [&](int64_t lo, int64_t hi) {
     RoiGeometry<float> g;
     std::vector<int64_t> off;
-    std::vector<float> w, acc(static_cast<size_t>(d.c));
+    std::vector<float> w, acc(static_cast<size_t>(bins * channels));  // (bins, C): transposed on the way out
     for (int64_t k = lo; k < hi; ++k) {
       g.compute(rois + 5 * k, k, p, d.h, d.w);
-      const float* image = xt.data() + g.batch * hw * d.c;
-      float* dst = out + k * d.c * bins;
+      const float* image = xt.data() + g.batch * hw * channels;
       for (int64_t ph = 0; ph < p.pooled_h; ++ph)
         for (int64_t pw = 0; pw < p.pooled_w; ++pw) {
-          int64_t s = g.bin_taps(ph, pw, d.w, d.c, off, w);
-          t.align_gather_f32(acc.data(), image, off.data(), w.data(), s, d.c);
-          int64_t bin = ph * p.pooled_w + pw;
-          for (int64_t c = 0; c < d.c; ++c) dst[c * bins + bin] = acc[c] / g.count;
+          int64_t s = g.bin_taps(ph, pw, d.w, channels, off, w);
+          t.align_gather_f32(acc.data() + (ph * p.pooled_w + pw) * channels, image, off.data(), w.data(), s, channels);
         }
+      const float count = g.count;
+      float* dst = out + k * channels * bins;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t bin = 0; bin < bins; ++bin) dst[c * bins + bin] = acc[bin * channels + c] / count;
     }
   });
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 #include "../../core/thread_pool.h"
@@ -58,7 +59,7 @@ struct PoolDims {
 
 // Reference: torchvision's loop over NCHW planes, one (box, channel) pair per task.
 template <class T>
-void forward_reference(T* out, int64_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
+void forward_reference(T* out, int32_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
   const int64_t plane = d.h * d.w, bins = d.pooled_h * d.pooled_w;
   parallel_for(0, d.k * d.c, 8, [&](int64_t lo, int64_t hi) {
     PoolGeometry<T> g;
@@ -75,16 +76,19 @@ void forward_reference(T* out, int64_t* argmax, const T* x, const T* rois, const
           const bool empty = g.he[ph] <= g.hs[ph] || g.we[pw] <= g.ws[pw];
           // torchvision starts from -FLT_MAX (for double too) and keeps the first strict max, so
           // a bin of all -inf or NaN gives -FLT_MAX with argmax -1.
+          // Selects, not a branch: on noisy maps a new maximum is found often enough that a
+          // branch mispredicts on about one cell in four.
           T best = empty ? T(0) : static_cast<T>(-FLT_MAX);
-          int64_t best_at = -1;
-          for (int64_t h = g.hs[ph]; h < g.he[ph]; ++h)
+          int32_t best_at = -1;
+          for (int64_t h = g.hs[ph]; h < g.he[ph]; ++h) {
+            const T* row = src + h * d.w;
             for (int64_t w = g.ws[pw]; w < g.we[pw]; ++w) {
-              const int64_t at = h * d.w + w;
-              if (src[at] > best) {
-                best = src[at];
-                best_at = at;
-              }
+              const T v = row[w];
+              const bool higher = v > best;
+              best = higher ? v : best;
+              best_at = higher ? static_cast<int32_t>(h * d.w + w) : best_at;
             }
+          }
           out[item * bins + ph * d.pooled_w + pw] = best;
           argmax[item * bins + ph * d.pooled_w + pw] = best_at;
         }
@@ -92,43 +96,44 @@ void forward_reference(T* out, int64_t* argmax, const T* x, const T* rois, const
   });
 }
 
-// Channels-last: every cell is a contiguous row of C channels, maxed with vector compares.
-void forward_channels_last(float* out, int64_t* argmax, const float* x, const float* rois, const PoolDims& d, float scale) {
-  const int64_t hw = d.h * d.w, bins = d.pooled_h * d.pooled_w;
-  std::vector<float> xt(static_cast<size_t>(d.n * hw * d.c));
-  roi_to_channels_last(xt.data(), x, d.n, d.c, hw);
+// Channels-last: every cell is a contiguous row of C channels, maxed with vector compares. A
+// box's results gather in (bins, C) buffers and go out transposed, one channel row at a time.
+void forward_channels_last(float* out, int32_t* argmax, const float* x, const float* rois, const PoolDims& d, float scale) {
+  const int64_t channels = d.c, hw = d.h * d.w, bins = d.pooled_h * d.pooled_w;
+  std::vector<float> xt(static_cast<size_t>(d.n * hw * channels));
+  roi_to_channels_last(xt.data(), x, d.n, channels, hw);
   const RoiTable& t = roi_table();
   parallel_for(0, d.k, 1, [&](int64_t lo, int64_t hi) {
     PoolGeometry<float> g;
     std::vector<int64_t> off;
-    std::vector<float> pix, best(static_cast<size_t>(d.c)), arg(static_cast<size_t>(d.c));
+    std::vector<float> pix, best(static_cast<size_t>(bins * channels)), arg(best.size());
     for (int64_t k = lo; k < hi; ++k) {
       g.compute(rois + 5 * k, d.pooled_h, d.pooled_w, d.h, d.w, scale);
-      const float* image = xt.data() + g.batch * hw * d.c;
-      float* dst = out + k * d.c * bins;
-      int64_t* arg_dst = argmax + k * d.c * bins;
+      const float* image = xt.data() + g.batch * hw * channels;
       for (int64_t ph = 0; ph < d.pooled_h; ++ph)
         for (int64_t pw = 0; pw < d.pooled_w; ++pw) {
           off.clear();
           pix.clear();
           for (int64_t h = g.hs[ph]; h < g.he[ph]; ++h)
             for (int64_t w = g.ws[pw]; w < g.we[pw]; ++w) {
-              off.push_back((h * d.w + w) * d.c);
+              off.push_back((h * d.w + w) * channels);
               pix.push_back(static_cast<float>(h * d.w + w));
             }
-          const int64_t bin = ph * d.pooled_w + pw;
+          float* b = best.data() + (ph * d.pooled_w + pw) * channels;
+          float* a = arg.data() + (ph * d.pooled_w + pw) * channels;
           if (off.empty()) {
-            for (int64_t c = 0; c < d.c; ++c) {
-              dst[c * bins + bin] = 0;
-              arg_dst[c * bins + bin] = -1;
-            }
-            continue;
+            std::fill(b, b + channels, 0.0f);
+            std::fill(a, a + channels, -1.0f);
+          } else {
+            t.pool_max_f32(b, a, image, off.data(), pix.data(), static_cast<int64_t>(off.size()), channels);
           }
-          t.pool_max_f32(best.data(), arg.data(), image, off.data(), pix.data(), static_cast<int64_t>(off.size()), d.c);
-          for (int64_t c = 0; c < d.c; ++c) {
-            dst[c * bins + bin] = best[c];
-            arg_dst[c * bins + bin] = static_cast<int64_t>(arg[c]);
-          }
+        }
+      float* dst = out + k * channels * bins;
+      int32_t* arg_dst = argmax + k * channels * bins;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t bin = 0; bin < bins; ++bin) {
+          dst[c * bins + bin] = best[bin * channels + c];
+          arg_dst[c * bins + bin] = static_cast<int32_t>(arg[bin * channels + c]);
         }
     }
   });
@@ -139,7 +144,7 @@ void forward_channels_last(float* out, int64_t* argmax, const float* x, const fl
 constexpr double kChannelsLastCellsPerPixel = 0.125;
 
 template <class T>
-void forward(T* out, int64_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
+void forward(T* out, int32_t* argmax, const T* x, const T* rois, const PoolDims& d, T scale) {
   if constexpr (std::is_same_v<T, float>) {
     if (roi_table().pool_max_f32 && d.c >= 8 && d.h * d.w <= (int64_t{1} << 24)) {
       double cells = 0;
@@ -158,7 +163,7 @@ void forward(T* out, int64_t* argmax, const T* x, const T* rois, const PoolDims&
 }
 
 template <class T>
-void backward(T* gx, const T* gy, const int64_t* argmax, const T* rois, int64_t n, int64_t n_channels, int64_t plane,
+void backward(T* gx, const T* gy, const int32_t* argmax, const T* rois, int64_t n, int64_t n_channels, int64_t plane,
               int64_t k_boxes, int64_t bins) {
   std::fill(gx, gx + n * n_channels * plane, T(0));
   parallel_for(0, n_channels, 1, [&](int64_t c0, int64_t c1) {
@@ -180,7 +185,7 @@ void check_input(const char* op, const TensorDesc& t) {
 }
 
 void check_argmax(const char* op, const TensorDesc& argmax, const int64_t* shape) {
-  if (argmax.dtype != DType::Int64) fail(ErrorCode::DType, op, "an int64 argmax", dtype_name(argmax.dtype));
+  if (argmax.dtype != DType::Int32) fail(ErrorCode::DType, op, "an int32 argmax", dtype_name(argmax.dtype));
   if (!argmax.is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous argmax", "a strided view");
   roi_check_shape(op, "argmax", argmax, shape, 4);
 }
@@ -196,6 +201,8 @@ void roi_pool_forward(const TensorDesc& out, const TensorDesc& argmax, const Ten
   if (!std::isfinite(spatial_scale) || !(spatial_scale > 0))
     fail(ErrorCode::Argument, op, "a finite spatialScale > 0", std::to_string(spatial_scale));
   roi_check_boxes(op, rois, input.dtype, input.shape[0]);
+  if (input.shape[2] * input.shape[3] > INT32_MAX)
+    fail(ErrorCode::Shape, op, "a feature map of fewer than 2^31 cells per channel", shape_str(input.shape, input.ndim));
   const int64_t shape[4] = {rois.shape[0], input.shape[1], pooled_h, pooled_w};
   roi_check_float_contiguous(op, "output", out);
   if (out.dtype != input.dtype) fail(ErrorCode::DType, op, std::string("output of dtype ") + dtype_name(input.dtype), dtype_name(out.dtype));
@@ -205,7 +212,7 @@ void roi_pool_forward(const TensorDesc& out, const TensorDesc& argmax, const Ten
   const PoolDims d{input.shape[0], input.shape[1], input.shape[2], input.shape[3], rois.shape[0], pooled_h, pooled_w};
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    forward<T>(out.ptr<T>(), argmax.ptr<int64_t>(), input.ptr<T>(), rois.ptr<T>(), d, static_cast<T>(spatial_scale));
+    forward<T>(out.ptr<T>(), argmax.ptr<int32_t>(), input.ptr<T>(), rois.ptr<T>(), d, static_cast<T>(spatial_scale));
   };
   if (input.dtype == DType::Float64) run(double{});
   else run(float{});
@@ -224,7 +231,7 @@ void roi_pool_backward(const TensorDesc& grad_input, const TensorDesc& grad_out,
   roi_check_shape(op, "output gradient", grad_out, shape, 4);
   check_argmax(op, argmax, shape);
   // Every routed index must name a cell of its plane.
-  const int64_t* a = argmax.ptr<int64_t>();
+  const int32_t* a = argmax.ptr<int32_t>();
   for (int64_t i = 0, total = argmax.numel(); i < total; ++i)
     if (a[i] < -1 || a[i] >= plane)
       fail(ErrorCode::Index, op, "argmax values in [-1, " + std::to_string(plane) + ")", std::to_string(a[i]));

@@ -9,7 +9,7 @@
 
 namespace dendrite::cpu {
 
-// out (K, C, PH, PW) and argmax (int64, same shape) <- input (N, C, H, W), rois (K, 5).
+// out (K, C, PH, PW) and argmax (int32, same shape) <- input (N, C, H, W), rois (K, 5).
 void roi_pool_forward(const TensorDesc& out, const TensorDesc& argmax, const TensorDesc& input, const TensorDesc& rois,
                       int64_t pooled_h, int64_t pooled_w, double spatial_scale);
 // grad_input (N, C, H, W), overwritten, <- grad_out routed through argmax; rois give the image.
