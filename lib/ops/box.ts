@@ -49,7 +49,7 @@ export function boxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
     const wh = clamp(rb.sub(lt), 0);
     const inter = column(wh, 0).mul(column(wh, 1));
     const union = boxArea(boxes1).unsqueeze(1).add(boxArea(boxes2)).sub(inter);
-    return inter.to(dtype).div(union);
+    return inter.div(union);
   }
   const temps: Tensor[] = [];
   try {
