@@ -29,6 +29,7 @@
         "native/binding/index.cc",
         "native/binding/optim.cc",
         "native/binding/loss.cc",
+        "native/binding/roi.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -40,7 +41,10 @@
         "native/cpu/fill/fill.cc",
         "native/cpu/random/random.cc",
         "native/cpu/optim/optim.cc",
-        "native/cpu/loss/nll_loss.cc"
+        "native/cpu/loss/nll_loss.cc",
+        "native/cpu/roi/roi_align.cc",
+        "native/cpu/roi/roi_pool.cc",
+        "native/cpu/roi/nms.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],
@@ -62,7 +66,8 @@
             "native/cpu/reduce/reduce_avx2.cc",
             "native/cpu/softmax/softmax_avx2.cc",
             "native/cpu/gemm/gemm_avx2.cc",
-            "native/cpu/optim/optim_avx2.cc"
+            "native/cpu/optim/optim_avx2.cc",
+            "native/cpu/roi/roi_avx2.cc"
           ]
         },
         {
@@ -75,7 +80,8 @@
             "native/cpu/reduce/reduce_avx512.cc",
             "native/cpu/softmax/softmax_avx512.cc",
             "native/cpu/gemm/gemm_avx512.cc",
-            "native/cpu/optim/optim_avx512.cc"
+            "native/cpu/optim/optim_avx512.cc",
+            "native/cpu/roi/roi_avx512.cc"
           ]
         }
       ]
@@ -90,7 +96,8 @@
             "native/cpu/reduce/reduce_neon.cc",
             "native/cpu/softmax/softmax_neon.cc",
             "native/cpu/gemm/gemm_neon.cc",
-            "native/cpu/optim/optim_neon.cc"
+            "native/cpu/optim/optim_neon.cc",
+            "native/cpu/roi/roi_neon.cc"
           ]
         }
       ]

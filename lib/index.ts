@@ -24,6 +24,9 @@ import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
 import * as Lin from './ops/linear';
+import * as Roi from './ops/roi';
+import * as Box from './ops/box';
+import { AnchorGenerator } from './ops/anchors';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -38,12 +41,24 @@ export const F = {
   mseLoss: LOSS.mseLoss, l1Loss: LOSS.l1Loss, smoothL1Loss: LOSS.smoothL1Loss, binaryCrossEntropy: LOSS.binaryCrossEntropy,
   binaryCrossEntropyWithLogits: LOSS.binaryCrossEntropyWithLogits, crossEntropy: LOSS.crossEntropy, nllLoss: LOSS.nllLoss,
   klDiv: LOSS.klDiv,
+  roiPool: Roi.roiPool, roiAlign: Roi.roiAlign, nms: Box.nms, boxIou: Box.boxIou,
 };
 export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';
 export { save, load, saveSync, loadSync } from './io/index';
 export * as io from './io/index';
 export { summary, registerSummaryRule, ModelSummary, type LayerSummary, type LayerRule, type SummaryOptions } from './train/summary';
+
+/** dt.ops: detection building blocks, as torchvision.ops (plus the box coder and anchors of its detection models). */
+export const ops = {
+  roiPool: Roi.roiPool, roiAlign: Roi.roiAlign, RoIPool: nnModules.RoIPool, RoIAlign: nnModules.RoIAlign,
+  boxIou: Box.boxIou, boxArea: Box.boxArea, nms: Box.nms, batchedNms: Box.batchedNms, clipBoxes: Box.clipBoxes,
+  removeSmallBoxes: Box.removeSmallBoxes, encodeBoxes: Box.encodeBoxes, decodeBoxes: Box.decodeBoxes, BoxCoder: Box.BoxCoder,
+  AnchorGenerator, smoothL1Loss: Box.smoothL1Loss,
+};
+export type { RoiBoxes, RoiPoolOptions, RoiAlignOptions } from './ops/roi';
+export type { BoxCoderOptions } from './ops/box';
+export type { AnchorGeneratorOptions } from './ops/anchors';
 
 /** The CPU kernels in use: `path` is the SIMD path chosen at load time (DENDRITE_CPU forces one). */
 export function cpuInfo() {

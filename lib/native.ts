@@ -51,6 +51,13 @@ export interface NativeAddon {
   optimKinds: string[];
   nllLoss(reduction: number, ignoreIndex: number, out: ArrayBuffer, totalWeight: ArrayBuffer, input: ArrayBuffer, target: ArrayBuffer, weight?: ArrayBuffer): void;
   nllLossBackward(reduction: number, ignoreIndex: number, gradInput: ArrayBuffer, gradOut: ArrayBuffer, target: ArrayBuffer, totalWeight: ArrayBuffer, weight?: ArrayBuffer): void;
+  roiAlign(pooledH: number, pooledW: number, spatialScale: number, samplingRatio: number, aligned: boolean, out: ArrayBuffer, input: ArrayBuffer, rois: ArrayBuffer): void;
+  roiAlignBackward(pooledH: number, pooledW: number, spatialScale: number, samplingRatio: number, aligned: boolean, gradInput: ArrayBuffer, gradOut: ArrayBuffer, rois: ArrayBuffer): void;
+  roiPool(pooledH: number, pooledW: number, spatialScale: number, out: ArrayBuffer, argmax: ArrayBuffer, input: ArrayBuffer, rois: ArrayBuffer): void;
+  roiPoolBackward(gradInput: ArrayBuffer, gradOut: ArrayBuffer, argmax: ArrayBuffer, rois: ArrayBuffer): void;
+  boxIou(out: ArrayBuffer, a: ArrayBuffer, b: ArrayBuffer): void;
+  /** Writes the kept indices to the front of keep and returns their count. */
+  nms(iouThreshold: number, keep: ArrayBuffer, boxes: ArrayBuffer, scores: ArrayBuffer, classes?: ArrayBuffer): number;
   unaryOps: string[];
   binaryOps: string[];
   reduceOps: string[];

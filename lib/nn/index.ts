@@ -2,6 +2,7 @@
 export { Module, Parameter, isParameter } from './module';
 export { Sequential, ModuleList, ModuleDict } from './containers';
 export * from './layers';
+export * from './roi';
 import * as initFns from './init';
 export const init = initFns;
 export * from './loss';

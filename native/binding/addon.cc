@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_index(env, exports);
   init_optim(env, exports);
   init_loss(env, exports);
+  init_roi(env, exports);
   return exports;
 }
 

@@ -63,5 +63,6 @@ void init_gemm(Napi::Env env, Napi::Object exports);
 void init_index(Napi::Env env, Napi::Object exports);
 void init_optim(Napi::Env env, Napi::Object exports);
 void init_loss(Napi::Env env, Napi::Object exports);
+void init_roi(Napi::Env env, Napi::Object exports);
 
 }  // namespace dendrite::binding
