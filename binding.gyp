@@ -27,6 +27,7 @@
         "native/binding/reduce.cc",
         "native/binding/gemm.cc",
         "native/binding/index.cc",
+        "native/binding/conv.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -36,7 +37,8 @@
         "native/cpu/gemm/gemm.cc",
         "native/cpu/index/index.cc",
         "native/cpu/fill/fill.cc",
-        "native/cpu/random/random.cc"
+        "native/cpu/random/random.cc",
+        "native/cpu/conv/conv.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],
@@ -56,7 +58,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx2.cc",
             "native/cpu/reduce/reduce_avx2.cc",
-            "native/cpu/softmax/softmax_avx2.cc"
+            "native/cpu/softmax/softmax_avx2.cc",
+            "native/cpu/conv/conv_avx2.cc"
           ]
         },
         {
@@ -67,7 +70,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx512.cc",
             "native/cpu/reduce/reduce_avx512.cc",
-            "native/cpu/softmax/softmax_avx512.cc"
+            "native/cpu/softmax/softmax_avx512.cc",
+            "native/cpu/conv/conv_avx512.cc"
           ]
         }
       ]
@@ -80,7 +84,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_neon.cc",
             "native/cpu/reduce/reduce_neon.cc",
-            "native/cpu/softmax/softmax_neon.cc"
+            "native/cpu/softmax/softmax_neon.cc",
+            "native/cpu/conv/conv_neon.cc"
           ]
         }
       ]
