@@ -28,6 +28,7 @@
         "native/binding/gemm.cc",
         "native/binding/index.cc",
         "native/binding/conv.cc",
+        "native/binding/pool.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -38,7 +39,8 @@
         "native/cpu/index/index.cc",
         "native/cpu/fill/fill.cc",
         "native/cpu/random/random.cc",
-        "native/cpu/conv/conv.cc"
+        "native/cpu/conv/conv.cc",
+        "native/cpu/pool/pool.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],

@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_gemm(env, exports);
   init_index(env, exports);
   init_conv(env, exports);
+  init_pool(env, exports);
   return exports;
 }
 
