@@ -29,6 +29,7 @@
         "native/binding/index.cc",
         "native/binding/conv.cc",
         "native/binding/pool.cc",
+        "native/binding/norm.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -40,7 +41,8 @@
         "native/cpu/fill/fill.cc",
         "native/cpu/random/random.cc",
         "native/cpu/conv/conv.cc",
-        "native/cpu/pool/pool.cc"
+        "native/cpu/pool/pool.cc",
+        "native/cpu/norm/batch_norm.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],

@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_index(env, exports);
   init_conv(env, exports);
   init_pool(env, exports);
+  init_norm(env, exports);
   return exports;
 }
 

@@ -63,5 +63,6 @@ void init_gemm(Napi::Env env, Napi::Object exports);
 void init_index(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
+void init_norm(Napi::Env env, Napi::Object exports);
 
 }  // namespace dendrite::binding
