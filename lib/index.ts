@@ -19,10 +19,20 @@ export * from './ops/shape';
 export * from './ops/join';
 export * from './ops/indexing';
 export * from './ops/linalg';
+export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type IntPair } from './ops/conv';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool';
+export { batchNorm, dropout, type BatchNormOptions, type DropoutOptions } from './ops/norm';
+export { interpolate, type InterpolateOptions } from './ops/interpolate';
+export { pad, type PadMode } from './ops/pad';
 
 import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
+import * as Conv from './ops/conv';
+import * as Pool from './ops/pool';
+import * as Norm from './ops/norm';
+import { interpolate as interpolateFn } from './ops/interpolate';
+import { pad as padFn } from './ops/pad';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -32,6 +42,9 @@ export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
+  conv2d: Conv.conv2d, convTranspose2d: Conv.convTranspose2d,
+  maxPool2d: Pool.maxPool2d, avgPool2d: Pool.avgPool2d, adaptiveAvgPool2d: Pool.adaptiveAvgPool2d, adaptiveMaxPool2d: Pool.adaptiveMaxPool2d,
+  batchNorm: Norm.batchNorm, dropout: Norm.dropout, interpolate: interpolateFn, pad: padFn,
 };
 export const nn = { ...nnModules, functional: F };
 
