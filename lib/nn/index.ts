@@ -4,3 +4,7 @@ export { Sequential, ModuleList, ModuleDict } from './containers';
 export * from './layers';
 import * as initFns from './init';
 export const init = initFns;
+export * from './conv';
+export * from './pooling';
+export * from './norm';
+export * from './dropout';
