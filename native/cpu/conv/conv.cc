@@ -33,12 +33,11 @@ float dot_ref(const float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
   return acc;
 }
-void depthwise_row_ref(float* out, const float* const* rows, const float* w, int64_t R, int64_t S, int64_t dil_w,
-                       int64_t n) {
+void taps_ref(float* out, const float* base, const int64_t* offsets, const float* w, int64_t ntaps, int64_t n,
+              bool accumulate) {
   for (int64_t j = 0; j < n; ++j) {
-    float acc = 0;
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t s = 0; s < S; ++s) acc += w[r * S + s] * rows[r][j + s * dil_w];
+    float acc = accumulate ? out[j] : 0.0f;
+    for (int64_t t = 0; t < ntaps; ++t) acc += w[t] * base[j + offsets[t]];
     out[j] = acc;
   }
 }
@@ -47,7 +46,7 @@ void fill_scalar(ConvTable& t) {
   t.axpy_f32 = axpy_ref;
   t.add_scalar_f32 = add_scalar_ref;
   t.dot_f32 = dot_ref;
-  t.depthwise_row_f32 = depthwise_row_ref;
+  t.taps_f32 = taps_ref;
 }
 
 const ConvTable& table() {
@@ -77,13 +76,12 @@ T dot(const T* a, const T* b, int64_t n) {
   }
 }
 template <class T>
-void depthwise_row(T* out, const T* const* rows, const T* w, int64_t R, int64_t S, int64_t dil_w, int64_t n) {
-  if constexpr (std::is_same_v<T, float>) table().depthwise_row_f32(out, rows, w, R, S, dil_w, n);
+void taps(T* out, const T* base, const int64_t* offsets, const T* w, int64_t ntaps, int64_t n, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) table().taps_f32(out, base, offsets, w, ntaps, n, accumulate);
   else {
     for (int64_t j = 0; j < n; ++j) {
-      T acc = 0;
-      for (int64_t r = 0; r < R; ++r)
-        for (int64_t s = 0; s < S; ++s) acc += w[r * S + s] * rows[r][j + s * dil_w];
+      T acc = accumulate ? out[j] : T(0);
+      for (int64_t t = 0; t < ntaps; ++t) acc += w[t] * base[j + offsets[t]];
       out[j] = acc;
     }
   }
@@ -93,6 +91,20 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t
           T* C, int64_t ldc) {
   if constexpr (std::is_same_v<T, float>) sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
   else dgemm(ta, tb, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
+}
+
+// Per-thread scratch that only grows. Column tiles and padded planes run to hundreds of KiB;
+// allocated per call, glibc serves such blocks from fresh mmap()s, so every call would pay a
+// page fault per 4 KiB it touches (measured: ~1.5 ms per MiB on the bench machine).
+enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+
+template <class T>
+T* scratch(ScratchSlot slot, int64_t n) {
+  thread_local std::vector<unsigned char> buffers[kNumScratch];
+  std::vector<unsigned char>& b = buffers[slot];
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(T);
+  if (b.size() < bytes) b.resize(bytes);
+  return reinterpret_cast<T*>(b.data());
 }
 
 struct Geometry {
@@ -246,80 +258,118 @@ void col2im_tile(T* xg, const Geometry& g, int64_t p0, int64_t p1, const T* col,
   }
 }
 
-// Zero-padded copy of one input plane: element (ih + pad_h, iw + pad_w) = x[ih, iw].
-template <class T>
-void pad_plane(const T* src, const Geometry& g, int64_t Hp, int64_t Wp, T* dst) {
-  std::fill(dst, dst + Hp * Wp, T(0));
-  for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + (ih + g.p.pad_h) * Wp + g.p.pad_w, src + ih * g.W, sizeof(T) * g.W);
+// ---- depthwise (groups == C; K = C * multiplier, output channel k reads input channel k / Kg) ----
+//
+// Each input plane is copied once into a zero-padded buffer of row pitch Wp. With stride 1 the
+// buffer is read as one flat row: output (oh, ow) sits at flat position oh * Wp + ow and tap
+// (r, s) at the fixed offset r*dh*Wp + s*dw, so a plane is one long vectorised run instead of
+// OH short rows with scalar tails (the Wp - OW extra columns per row are computed and dropped).
+// The input adjoint is then a correlation of the flat-padded gradient with the flipped taps, and
+// each weight gradient a dot product of it with the shifted plane.
+
+struct Depthwise {
+  int64_t Hp, Wp, RS;
+  int64_t plane_size;            // Hp * Wp plus the flat reads past the last row
+  std::vector<int64_t> offsets;  // tap t = r * S + s at r*dh*Wp + s*dw
+  bool flat;                     // stride 1
+};
+
+Depthwise depthwise_layout(const Geometry& g) {
+  Depthwise d;
+  d.Hp = g.padded_h();
+  d.Wp = g.padded_w();
+  d.RS = g.R * g.S;
+  d.plane_size = d.Hp * d.Wp + (g.S - 1) * g.p.dil_w;
+  d.offsets.resize(static_cast<size_t>(d.RS));
+  for (int64_t r = 0; r < g.R; ++r)
+    for (int64_t s = 0; s < g.S; ++s) d.offsets[r * g.S + s] = r * g.p.dil_h * d.Wp + s * g.p.dil_w;
+  d.flat = g.p.stride_h == 1 && g.p.stride_w == 1;
+  return d;
 }
 
-// ---- depthwise (groups == C; K = C * multiplier, output channel k reads input channel k / Kg) ----
+// Zero-padded copy of one input plane: element (ih + pad_h, iw + pad_w) = x[ih, iw].
+template <class T>
+void pad_plane(const T* src, const Geometry& g, const Depthwise& d, T* dst) {
+  std::fill(dst, dst + d.plane_size, T(0));
+  for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + (ih + g.p.pad_h) * d.Wp + g.p.pad_w, src + ih * g.W, sizeof(T) * g.W);
+}
 
 template <class T>
 void depthwise_forward(const Geometry& g, T* y, const T* x, const T* w, const T* bias) {
-  const int64_t Hp = g.padded_h(), Wp = g.padded_w(), RS = g.R * g.S;
-  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, dh = g.p.dil_h, dw = g.p.dil_w;
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
   // Items are (image, output channel); a chunk pads each input plane once for all its
   // consecutive output channels.
   parallel_for(0, g.N * g.K, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<T> plane(static_cast<size_t>(Hp * Wp));
-    std::vector<const T*> rows(static_cast<size_t>(g.R));
+    T* plane = scratch<T>(kScratchA, d.plane_size);
+    T* flat = scratch<T>(kScratchB, d.flat ? g.OH * d.Wp : 0);
     int64_t padded = -1;
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t n = it / g.K, k = it % g.K, src = n * g.C + k / g.Kg;
       if (src != padded) {
-        pad_plane(x + src * g.HW, g, Hp, Wp, plane.data());
+        pad_plane(x + src * g.HW, g, d, plane);
         padded = src;
       }
-      const T* wk = w + k * RS;
+      const T* wk = w + k * d.RS;
       T* yk = y + (n * g.K + k) * g.P;
-      for (int64_t oh = 0; oh < g.OH; ++oh) {
-        T* yrow = yk + oh * g.OW;
-        const T* base = plane.data() + oh * sh * Wp;
-        if (sw == 1) {
-          for (int64_t r = 0; r < g.R; ++r) rows[r] = base + r * dh * Wp;
-          depthwise_row<T>(yrow, rows.data(), wk, g.R, g.S, dw, g.OW);
-        } else {
+      if (d.flat) {
+        taps<T>(flat, plane, d.offsets.data(), wk, d.RS, g.OH * d.Wp, false);
+        for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(yk + oh * g.OW, flat + oh * d.Wp, sizeof(T) * g.OW);
+      } else {
+        for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const T* base = plane + oh * sh * d.Wp + ow * sw;
             T acc = 0;
-            for (int64_t r = 0; r < g.R; ++r)
-              for (int64_t s = 0; s < g.S; ++s) acc += wk[r * g.S + s] * base[r * dh * Wp + ow * sw + s * dw];
-            yrow[ow] = acc;
+            for (int64_t t = 0; t < d.RS; ++t) acc += wk[t] * base[d.offsets[t]];
+            yk[oh * g.OW + ow] = acc;
           }
-        }
-        if (bias) add_scalar<T>(yrow, bias[k], g.OW);
       }
+      if (bias) add_scalar<T>(yk, bias[k], g.P);
     }
   });
 }
 
 template <class T>
 void depthwise_backward_input(const Geometry& g, T* gx, const T* gy, const T* w, const T* bias) {
-  const int64_t Hp = g.padded_h(), Wp = g.padded_w(), RS = g.R * g.S;
-  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, dh = g.p.dil_h, dw = g.p.dil_w;
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, Wp = d.Wp;
+  // Flat: acc[ih * Wp + pw + iw] = gx[ih, iw] = sum_t w[t] * gyflat[(ih + ph) * Wp + pw + iw - offsets[t]],
+  // with gyflat stored `shift` elements into its buffer so every index is non-negative.
+  const int64_t shift = d.offsets.back();
+  std::vector<int64_t> flipped(d.offsets.size());
+  for (size_t t = 0; t < flipped.size(); ++t) flipped[t] = shift - d.offsets[t];
+  const int64_t gq_size = std::max((g.H + g.p.pad_h) * Wp, g.OH * Wp) + shift;
   parallel_for(0, g.N * g.C, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<T> plane(static_cast<size_t>(Hp * Wp));
+    const int64_t buf_size = d.flat ? gq_size : d.Hp * Wp;
+    T* buf = scratch<T>(kScratchA, buf_size);
+    T* acc = scratch<T>(kScratchB, d.flat ? g.H * Wp : 0);
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t n = it / g.C, c = it % g.C;
-      std::fill(plane.begin(), plane.end(), T(0));
-      for (int64_t m = 0; m < g.Kg; ++m) {
-        const int64_t k = c * g.Kg + m;
-        const T* wk = w + k * RS;
-        const T* gyk = gy + (n * g.K + k) * g.P;
-        for (int64_t oh = 0; oh < g.OH; ++oh) {
-          const T* gyrow = gyk + oh * g.OW;
-          for (int64_t r = 0; r < g.R; ++r) {
-            T* dst = plane.data() + (oh * sh + r * dh) * Wp;
-            for (int64_t s = 0; s < g.S; ++s) {
-              const T wv = wk[r * g.S + s];
-              if (sw == 1) axpy<T>(dst + s * dw, wv, gyrow, g.OW);
-              else for (int64_t ow = 0; ow < g.OW; ++ow) dst[ow * sw + s * dw] += wv * gyrow[ow];
-            }
-          }
-        }
-      }
       T* gxc = gx + (n * g.C + c) * g.HW;
-      for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, plane.data() + (ih + g.p.pad_h) * Wp + g.p.pad_w, sizeof(T) * g.W);
+      std::fill(buf, buf + buf_size, T(0));
+      if (d.flat) {
+        for (int64_t m = 0; m < g.Kg; ++m) {
+          const int64_t k = c * g.Kg + m;
+          const T* gyk = gy + (n * g.K + k) * g.P;
+          for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(buf + shift + oh * Wp, gyk + oh * g.OW, sizeof(T) * g.OW);
+          taps<T>(acc, buf + g.p.pad_h * Wp, flipped.data(), w + k * d.RS, d.RS, g.H * Wp, m > 0);
+        }
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, acc + ih * Wp + g.p.pad_w, sizeof(T) * g.W);
+      } else {
+        // Strided: scatter each output gradient onto the padded plane, then crop it out.
+        for (int64_t m = 0; m < g.Kg; ++m) {
+          const int64_t k = c * g.Kg + m;
+          const T* wk = w + k * d.RS;
+          const T* gyk = gy + (n * g.K + k) * g.P;
+          for (int64_t oh = 0; oh < g.OH; ++oh)
+            for (int64_t ow = 0; ow < g.OW; ++ow) {
+              T* base = buf + oh * sh * Wp + ow * sw;
+              const T v = gyk[oh * g.OW + ow];
+              for (int64_t t = 0; t < d.RS; ++t) base[d.offsets[t]] += wk[t] * v;
+            }
+        }
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, buf + (ih + g.p.pad_h) * Wp + g.p.pad_w, sizeof(T) * g.W);
+      }
       if (bias) add_scalar<T>(gxc, bias[c], g.HW);
     }
   });
@@ -327,36 +377,38 @@ void depthwise_backward_input(const Geometry& g, T* gx, const T* gy, const T* w,
 
 template <class T>
 void depthwise_backward_weight(const Geometry& g, T* gw, const T* gy, const T* x) {
-  const int64_t Hp = g.padded_h(), Wp = g.padded_w(), RS = g.R * g.S;
-  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, dh = g.p.dil_h, dw = g.p.dil_w;
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, Wp = d.Wp;
   parallel_for(0, g.K, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<T> plane(static_cast<size_t>(Hp * Wp));
-    std::vector<double> acc(static_cast<size_t>((hi - lo) * RS), 0.0);
+    T* plane = scratch<T>(kScratchA, d.plane_size);
+    T* gq = scratch<T>(kScratchB, d.flat ? g.OH * Wp : 0);  // gy at pitch Wp, zero columns past OW
+    if (d.flat) std::fill(gq, gq + g.OH * Wp, T(0));
+    std::vector<double> acc(static_cast<size_t>((hi - lo) * d.RS), 0.0);
     int64_t padded = -1;
     for (int64_t n = 0; n < g.N; ++n) {
       for (int64_t k = lo; k < hi; ++k) {
         const int64_t src = n * g.C + k / g.Kg;
         if (src != padded) {
-          pad_plane(x + src * g.HW, g, Hp, Wp, plane.data());
+          pad_plane(x + src * g.HW, g, d, plane);
           padded = src;
         }
         const T* gyk = gy + (n * g.K + k) * g.P;
-        double* a = acc.data() + (k - lo) * RS;
-        for (int64_t r = 0; r < g.R; ++r) {
-          for (int64_t s = 0; s < g.S; ++s) {
+        double* a = acc.data() + (k - lo) * d.RS;
+        if (d.flat) {
+          for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(gq + oh * Wp, gyk + oh * g.OW, sizeof(T) * g.OW);
+          for (int64_t t = 0; t < d.RS; ++t) a[t] += dot<T>(gq, plane + d.offsets[t], g.OH * Wp);
+        } else {
+          for (int64_t t = 0; t < d.RS; ++t) {
             double sum = 0;
-            for (int64_t oh = 0; oh < g.OH; ++oh) {
-              const T* row = plane.data() + (oh * sh + r * dh) * Wp + s * dw;
-              const T* gyrow = gyk + oh * g.OW;
-              if (sw == 1) sum += dot<T>(gyrow, row, g.OW);
-              else for (int64_t ow = 0; ow < g.OW; ++ow) sum += static_cast<double>(gyrow[ow]) * row[ow * sw];
-            }
-            a[r * g.S + s] += sum;
+            for (int64_t oh = 0; oh < g.OH; ++oh)
+              for (int64_t ow = 0; ow < g.OW; ++ow)
+                sum += static_cast<double>(gyk[oh * g.OW + ow]) * plane[oh * sh * Wp + ow * sw + d.offsets[t]];
+            a[t] += sum;
           }
         }
       }
     }
-    for (int64_t i = 0; i < (hi - lo) * RS; ++i) gw[lo * RS + i] = static_cast<T>(acc[i]);
+    for (int64_t i = 0; i < (hi - lo) * d.RS; ++i) gw[lo * d.RS + i] = static_cast<T>(acc[i]);
   });
 }
 
@@ -391,13 +443,13 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   const int64_t tiles = (g.P + tile - 1) / tile;
   const int64_t items = g.N * g.p.groups * tiles;
   auto run = [&](int64_t lo, int64_t hi) {
-    std::vector<T> col(static_cast<size_t>(g.CRS * tile));
+    T* col = scratch<T>(kScratchA, g.CRS * tile);
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t t = it % tiles, ng = it / tiles, grp = ng % g.p.groups, n = ng / g.p.groups;
       const int64_t p0 = t * tile, p1 = std::min(g.P, p0 + tile);
-      im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col.data(), 0, g.Cg);
+      im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col, 0, g.Cg);
       T* yt = y + (n * g.K + grp * g.Kg) * g.P + p0;
-      gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col.data(), p1 - p0, T(0), yt, g.P);
+      gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
       if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
     }
   };
@@ -448,12 +500,12 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
   };
   if (outer) {
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<T> col(static_cast<size_t>(g.CRS * tile));
-      for (int64_t n = lo; n < hi; ++n) image(n, col.data(), false);
+      T* col = scratch<T>(kScratchA, g.CRS * tile);
+      for (int64_t n = lo; n < hi; ++n) image(n, col, false);
     });
   } else {
-    std::vector<T> col(static_cast<size_t>(g.CRS * tile));
-    for (int64_t n = 0; n < g.N; ++n) image(n, col.data(), true);
+    T* col = scratch<T>(kScratchA, g.CRS * tile);
+    for (int64_t n = 0; n < g.N; ++n) image(n, col, true);
   }
 }
 
@@ -485,28 +537,23 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
         }
       }
   };
-  const size_t col_size = pointwise ? 0 : static_cast<size_t>(g.CRS * tile);
+  const int64_t col_size = pointwise ? 0 : g.CRS * tile;
   if (threads > 1 && g.N >= threads) {
     // Each chunk of images sums into its own buffer; the buffers are added in chunk order, so
     // the result depends only on the thread count.
     const int64_t chunks = threads;
-    std::vector<std::vector<T>> partial(static_cast<size_t>(chunks - 1));
+    T* partial = scratch<T>(kScratchC, (chunks - 1) * wsize);
+    std::fill(partial, partial + (chunks - 1) * wsize, T(0));
     parallel_for(0, chunks, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<T> col(col_size);
-      for (int64_t c = lo; c < hi; ++c) {
-        T* acc = gw;
-        if (c > 0) {
-          partial[c - 1].assign(static_cast<size_t>(wsize), T(0));
-          acc = partial[c - 1].data();
-        }
-        images(c * g.N / chunks, (c + 1) * g.N / chunks, acc, col.data(), false);
-      }
+      T* col = scratch<T>(kScratchA, col_size);
+      for (int64_t c = lo; c < hi; ++c)
+        images(c * g.N / chunks, (c + 1) * g.N / chunks, c == 0 ? gw : partial + (c - 1) * wsize, col, false);
     });
-    for (const auto& part : partial)
-      for (int64_t i = 0; i < wsize; ++i) gw[i] += part[i];
+    for (int64_t c = 0; c + 1 < chunks; ++c)
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += partial[c * wsize + i];
   } else {
-    std::vector<T> col(col_size);
-    images(0, g.N, gw, col.data(), true);
+    T* col = scratch<T>(kScratchA, col_size);
+    images(0, g.N, gw, col, true);
   }
 }
 

@@ -33,10 +33,10 @@ struct ConvTable {
   // y[i] += b
   void (*add_scalar_f32)(float* y, float b, int64_t n);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
-  // out[j] = sum_{r < R, s < S} w[r * S + s] * rows[r][j + s * dil_w] for j < n (overwrites):
-  // one output row of a stride-1 depthwise convolution over a zero-padded input plane.
-  void (*depthwise_row_f32)(float* out, const float* const* rows, const float* w, int64_t R, int64_t S, int64_t dil_w,
-                            int64_t n);
+  // out[j] (= or +=) sum_{t < ntaps} w[t] * base[j + offsets[t]] for j < n: a stride-1
+  // depthwise convolution over a zero-padded plane read as one flat row, each tap a fixed offset.
+  void (*taps_f32)(float* out, const float* base, const int64_t* offsets, const float* w, int64_t ntaps, int64_t n,
+                   bool accumulate);
 };
 void fill_conv_avx2(ConvTable& t);
 void fill_conv_avx512(ConvTable& t);

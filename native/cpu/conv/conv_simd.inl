@@ -39,33 +39,40 @@ float k_dot(const float* a, const float* b, int64_t n) {
   return acc;
 }
 
-// Two output vectors at a time keep two independent FMA chains per tap.
-void k_depthwise_row(float* out, const float* const* rows, const float* w, int64_t R, int64_t S, int64_t dil_w, int64_t n) {
+// Four output vectors at a time: four independent FMA chains per tap, each tap's weight
+// broadcast once.
+void k_taps(float* out, const float* base, const int64_t* offsets, const float* w, int64_t ntaps, int64_t n, bool accumulate) {
   int64_t j = 0;
-  for (; j + 2 * L <= n; j += 2 * L) {
-    VecF acc0 = zero(), acc1 = zero();
-    for (int64_t r = 0; r < R; ++r) {
-      const float* row = rows[r] + j;
-      for (int64_t s = 0; s < S; ++s) {
-        const VecF wv = set1(w[r * S + s]);
-        acc0 = fmadd(wv, loadu(row + s * dil_w), acc0);
-        acc1 = fmadd(wv, loadu(row + s * dil_w + L), acc1);
-      }
+  for (; j + 4 * L <= n; j += 4 * L) {
+    VecF a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+    if (accumulate) {
+      a0 = loadu(out + j);
+      a1 = loadu(out + j + L);
+      a2 = loadu(out + j + 2 * L);
+      a3 = loadu(out + j + 3 * L);
     }
-    storeu(out + j, acc0);
-    storeu(out + j + L, acc1);
+    for (int64_t t = 0; t < ntaps; ++t) {
+      const VecF wv = set1(w[t]);
+      const float* p = base + offsets[t] + j;
+      a0 = fmadd(wv, loadu(p), a0);
+      a1 = fmadd(wv, loadu(p + L), a1);
+      a2 = fmadd(wv, loadu(p + 2 * L), a2);
+      a3 = fmadd(wv, loadu(p + 3 * L), a3);
+    }
+    storeu(out + j, a0);
+    storeu(out + j + L, a1);
+    storeu(out + j + 2 * L, a2);
+    storeu(out + j + 3 * L, a3);
   }
   for (; j + L <= n; j += L) {
-    VecF acc = zero();
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t s = 0; s < S; ++s) acc = fmadd(set1(w[r * S + s]), loadu(rows[r] + j + s * dil_w), acc);
-    storeu(out + j, acc);
+    VecF a = accumulate ? loadu(out + j) : zero();
+    for (int64_t t = 0; t < ntaps; ++t) a = fmadd(set1(w[t]), loadu(base + offsets[t] + j), a);
+    storeu(out + j, a);
   }
   for (; j < n; ++j) {
-    float acc = 0;
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t s = 0; s < S; ++s) acc += w[r * S + s] * rows[r][j + s * dil_w];
-    out[j] = acc;
+    float a = accumulate ? out[j] : 0.0f;
+    for (int64_t t = 0; t < ntaps; ++t) a += w[t] * base[j + offsets[t]];
+    out[j] = a;
   }
 }
 
@@ -75,7 +82,7 @@ void fill_conv_simd(ConvTable& t) {
   t.axpy_f32 = k_axpy;
   t.add_scalar_f32 = k_add_scalar;
   t.dot_f32 = k_dot;
-  t.depthwise_row_f32 = k_depthwise_row;
+  t.taps_f32 = k_taps;
 }
 
 }  // namespace dendrite::cpu
