@@ -30,6 +30,9 @@
         "native/binding/optim.cc",
         "native/binding/loss.cc",
         "native/binding/roi.cc",
+        "native/binding/conv.cc",
+        "native/binding/pool.cc",
+        "native/binding/norm.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -44,7 +47,10 @@
         "native/cpu/loss/nll_loss.cc",
         "native/cpu/roi/roi_align.cc",
         "native/cpu/roi/roi_pool.cc",
-        "native/cpu/roi/nms.cc"
+        "native/cpu/roi/nms.cc",
+        "native/cpu/conv/conv.cc",
+        "native/cpu/pool/pool.cc",
+        "native/cpu/norm/batch_norm.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["dendrite_avx2", "dendrite_avx512"] }],
@@ -67,7 +73,8 @@
             "native/cpu/softmax/softmax_avx2.cc",
             "native/cpu/gemm/gemm_avx2.cc",
             "native/cpu/optim/optim_avx2.cc",
-            "native/cpu/roi/roi_avx2.cc"
+            "native/cpu/roi/roi_avx2.cc",
+            "native/cpu/conv/conv_avx2.cc"
           ]
         },
         {
@@ -81,7 +88,8 @@
             "native/cpu/softmax/softmax_avx512.cc",
             "native/cpu/gemm/gemm_avx512.cc",
             "native/cpu/optim/optim_avx512.cc",
-            "native/cpu/roi/roi_avx512.cc"
+            "native/cpu/roi/roi_avx512.cc",
+            "native/cpu/conv/conv_avx512.cc"
           ]
         }
       ]
@@ -97,7 +105,8 @@
             "native/cpu/softmax/softmax_neon.cc",
             "native/cpu/gemm/gemm_neon.cc",
             "native/cpu/optim/optim_neon.cc",
-            "native/cpu/roi/roi_neon.cc"
+            "native/cpu/roi/roi_neon.cc",
+            "native/cpu/conv/conv_neon.cc"
           ]
         }
       ]

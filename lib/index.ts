@@ -19,6 +19,11 @@ export * from './ops/shape';
 export * from './ops/join';
 export * from './ops/indexing';
 export * from './ops/linalg';
+export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type IntPair } from './ops/conv';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool';
+export { batchNorm, dropout, type BatchNormOptions, type DropoutOptions } from './ops/norm';
+export { interpolate, type InterpolateOptions } from './ops/interpolate';
+export { pad, type PadMode } from './ops/pad';
 
 import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
@@ -27,6 +32,11 @@ import * as Lin from './ops/linear';
 import * as Roi from './ops/roi';
 import * as Box from './ops/box';
 import { AnchorGenerator } from './ops/anchors';
+import * as Conv from './ops/conv';
+import * as Pool from './ops/pool';
+import * as Norm from './ops/norm';
+import { interpolate as interpolateFn } from './ops/interpolate';
+import { pad as padFn } from './ops/pad';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -42,6 +52,9 @@ export const F = {
   binaryCrossEntropyWithLogits: LOSS.binaryCrossEntropyWithLogits, crossEntropy: LOSS.crossEntropy, nllLoss: LOSS.nllLoss,
   klDiv: LOSS.klDiv,
   roiPool: Roi.roiPool, roiAlign: Roi.roiAlign, nms: Box.nms, boxIou: Box.boxIou,
+  conv2d: Conv.conv2d, convTranspose2d: Conv.convTranspose2d,
+  maxPool2d: Pool.maxPool2d, avgPool2d: Pool.avgPool2d, adaptiveAvgPool2d: Pool.adaptiveAvgPool2d, adaptiveMaxPool2d: Pool.adaptiveMaxPool2d,
+  batchNorm: Norm.batchNorm, dropout: Norm.dropout, interpolate: interpolateFn, pad: padFn,
 };
 export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';

@@ -8,3 +8,7 @@ export const init = initFns;
 export * from './loss';
 import * as utilsFns from './utils';
 export const utils = utilsFns;
+export * from './conv';
+export * from './pooling';
+export * from './norm';
+export * from './dropout';

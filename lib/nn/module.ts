@@ -4,7 +4,7 @@
 // do it); buffers (running statistics) are registered by name with registerBuffer. State-dict
 // keys are PyTorch's dotted names: `features.0.weight`, `bn.running_mean`.
 import { describe, fail, fmtShape } from '../errors';
-import { type DType } from '../dtype';
+import { isFloat, type DType } from '../dtype';
 import { Tensor, keep } from '../tensor';
 import { noGrad } from '../autograd/node';
 import type { Device } from '../storage';
@@ -177,12 +177,16 @@ export abstract class Module {
     return this;
   }
 
-  /** Converts parameters and buffers in place: a dtype ('float64') or a device ('cpu'). */
+  /**
+   * Converts parameters and buffers in place: a dtype ('float64') or a device ('cpu'). As in
+   * PyTorch, a dtype applies to floating-point tensors only (an int64 num_batches_tracked stays int64).
+   */
   to(target: DType | Device): this {
     if (target === 'cpu') return this;
+    const convert = (t: Tensor): Tensor => (target !== 'cuda' && !isFloat(t.dtype) ? t : t.to(target as any));
     for (const m of this.modules()) {
       for (const [name, p] of m.ownEntries().params) {
-        const c = p.to(target as any);
+        const c = convert(p);
         if (c !== p) {
           const q = Parameter(c.detach(), p.requiresGrad);
           (m as any)[name] = q;
@@ -190,7 +194,7 @@ export abstract class Module {
         }
       }
       for (const [name, b] of m.ownEntries().buffers) {
-        const c = b.to(target as any);
+        const c = convert(b);
         if (c !== b) {
           (m as any)[name] = keep(c);
           b.dispose();

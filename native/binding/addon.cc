@@ -13,6 +13,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_optim(env, exports);
   init_loss(env, exports);
   init_roi(env, exports);
+  init_conv(env, exports);
+  init_pool(env, exports);
+  init_norm(env, exports);
   return exports;
 }
 

@@ -64,5 +64,8 @@ void init_index(Napi::Env env, Napi::Object exports);
 void init_optim(Napi::Env env, Napi::Object exports);
 void init_loss(Napi::Env env, Napi::Object exports);
 void init_roi(Napi::Env env, Napi::Object exports);
+void init_conv(Napi::Env env, Napi::Object exports);
+void init_pool(Napi::Env env, Napi::Object exports);
+void init_norm(Napi::Env env, Napi::Object exports);
 
 }  // namespace dendrite::binding

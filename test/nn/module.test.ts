@@ -85,6 +85,23 @@ describe('nn.Module', () => {
     expect(net.forward(dt.randn([2, 4], { dtype: 'float64' })).dtype).toBe('float64');
   });
 
+  it('casts only floating-point tensors with to(dtype), as PyTorch', () => {
+    class Counter extends nn.Module {
+      lin = new nn.Linear(2, 2);
+      constructor() {
+        super();
+        this.registerBuffer('steps', dt.tensor(3, { dtype: 'int64' }));
+      }
+      forward(x: dt.Tensor): dt.Tensor {
+        return this.lin.forward(x);
+      }
+    }
+    const m = new Counter().to('float64');
+    expect(m.lin.weight.dtype).toBe('float64');
+    expect(m.buffers()[0].dtype).toBe('int64');
+    expect(m.buffers()[0].item()).toBe(3);
+  });
+
   it('applies the initialisers with the right statistics', () => {
     dt.manualSeed(9);
     const w = dt.empty([256, 512]);

@@ -1,0 +1,595 @@
+// Driver and scalar reference for conv2d.
+//   general:   im2col over column tiles sized to stay in L2, then one GEMM per tile
+//              (Chellapilla et al. 2006, "High performance convolutional neural networks for
+//              document processing"); the input adjoint is GEMM + col2im over the same tiles.
+//   pointwise: 1x1, stride 1, no padding: the input already is the column matrix.
+//   depthwise: groups == C: a direct kernel over a zero-padded copy of each input plane, since
+//              im2col would make each output a GEMM of inner size R*S.
+// Threads: over images (and tiles in the forward) when there are at least as many as threads,
+// each thread with its own column buffer; otherwise images run one after another and the GEMM
+// and col2im spread over the threads instead.
+#include "conv.h"
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+#include "../../core/dispatch.h"
+#include "../../core/thread_pool.h"
+#include "../gemm/gemm.h"
+
+namespace dendrite::cpu {
+namespace {
+
+void axpy_ref(float* y, float a, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+void add_scalar_ref(float* y, float b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += b;
+}
+float dot_ref(const float* a, const float* b, int64_t n) {
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
+  return acc;
+}
+void taps_ref(float* out, const float* base, const int64_t* offsets, const float* w, int64_t ntaps, int64_t n,
+              bool accumulate) {
+  for (int64_t j = 0; j < n; ++j) {
+    float acc = accumulate ? out[j] : 0.0f;
+    for (int64_t t = 0; t < ntaps; ++t) acc += w[t] * base[j + offsets[t]];
+    out[j] = acc;
+  }
+}
+
+void fill_scalar(ConvTable& t) {
+  t.axpy_f32 = axpy_ref;
+  t.add_scalar_f32 = add_scalar_ref;
+  t.dot_f32 = dot_ref;
+  t.taps_f32 = taps_ref;
+}
+
+const ConvTable& table() {
+  static IsaTables<ConvTable> tables(fill_scalar, DENDRITE_X86_FILLER(fill_conv_avx2),
+                                     DENDRITE_X86_FILLER(fill_conv_avx512), DENDRITE_NEON_FILLER(fill_conv_neon));
+  return tables.active();
+}
+
+// float goes through the ISA table; double (gradcheck, float64 models) through plain loops.
+template <class T>
+void axpy(T* y, T a, const T* x, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) table().axpy_f32(y, a, x, n);
+  else for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+template <class T>
+void add_scalar(T* y, T b, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) table().add_scalar_f32(y, b, n);
+  else for (int64_t i = 0; i < n; ++i) y[i] += b;
+}
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) return table().dot_f32(a, b, n);
+  else {
+    T acc = 0;
+    for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
+    return acc;
+  }
+}
+template <class T>
+void taps(T* out, const T* base, const int64_t* offsets, const T* w, int64_t ntaps, int64_t n, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) table().taps_f32(out, base, offsets, w, ntaps, n, accumulate);
+  else {
+    for (int64_t j = 0; j < n; ++j) {
+      T acc = accumulate ? out[j] : T(0);
+      for (int64_t t = 0; t < ntaps; ++t) acc += w[t] * base[j + offsets[t]];
+      out[j] = acc;
+    }
+  }
+}
+template <class T>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb, T beta,
+          T* C, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+  else dgemm(ta, tb, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
+}
+
+// Per-thread scratch that only grows. Column tiles and padded planes run to hundreds of KiB;
+// allocated per call, glibc serves such blocks from fresh mmap()s, so every call would pay a
+// page fault per 4 KiB it touches (measured: ~1.5 ms per MiB on the bench machine).
+enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+
+template <class T>
+T* scratch(ScratchSlot slot, int64_t n) {
+  thread_local std::vector<unsigned char> buffers[kNumScratch];
+  std::vector<unsigned char>& b = buffers[slot];
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(T);
+  if (b.size() < bytes) b.resize(bytes);
+  return reinterpret_cast<T*>(b.data());
+}
+
+struct Geometry {
+  int64_t N, C, H, W, K, R, S, OH, OW;
+  ConvParams p;
+  int64_t Cg, Kg, CRS, P, HW;
+
+  bool pointwise() const {
+    return R == 1 && S == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0 && OH == H && OW == W;
+  }
+  bool depthwise() const { return p.groups == C; }
+  // Extent of the zero-padded plane the depthwise kernels work on: every tap the output reads,
+  // and every input element (so the input adjoint can crop it back out).
+  int64_t padded_h() const { return std::max(OH > 0 ? (OH - 1) * p.stride_h + (R - 1) * p.dil_h + 1 : 0, H + p.pad_h); }
+  int64_t padded_w() const { return std::max(OW > 0 ? (OW - 1) * p.stride_w + (S - 1) * p.dil_w + 1 : 0, W + p.pad_w); }
+};
+
+void check_float(const char* op, const char* what, const TensorDesc& t, DType dtype) {
+  if (t.dtype != dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(dtype), dtype_name(t.dtype));
+  if (!t.is_contiguous()) fail(ErrorCode::Argument, op, std::string("a contiguous ") + what, "a strided view");
+}
+
+// x [N, C, H, W], w [K, C/groups, R, S], y [N, K, OH, OW]: checks them against each other.
+Geometry make_geometry(const char* op, const TensorDesc& x, const TensorDesc& w, const TensorDesc& y, const ConvParams& p) {
+  if (x.ndim != 4) fail(ErrorCode::Shape, op, "input of shape [N, C, H, W]", shape_str(x.shape, x.ndim));
+  if (y.ndim != 4) fail(ErrorCode::Shape, op, "output of shape [N, K, OH, OW]", shape_str(y.shape, y.ndim));
+  if (w.ndim != 4) fail(ErrorCode::Shape, op, "weight of shape [outC, inC/groups, kH, kW]", shape_str(w.shape, w.ndim));
+  if (!dtype_is_float(x.dtype)) fail(ErrorCode::DType, op, "float32 or float64 tensors", dtype_name(x.dtype));
+  check_float(op, "input", x, x.dtype);
+  check_float(op, "weight", w, x.dtype);
+  check_float(op, "output", y, x.dtype);
+  if (p.stride_h < 1 || p.stride_w < 1) fail(ErrorCode::Argument, op, "strides >= 1", std::to_string(p.stride_h) + ", " + std::to_string(p.stride_w));
+  if (p.dil_h < 1 || p.dil_w < 1) fail(ErrorCode::Argument, op, "dilations >= 1", std::to_string(p.dil_h) + ", " + std::to_string(p.dil_w));
+  if (p.pad_h < 0 || p.pad_w < 0) fail(ErrorCode::Argument, op, "paddings >= 0", std::to_string(p.pad_h) + ", " + std::to_string(p.pad_w));
+  if (p.groups < 1) fail(ErrorCode::Argument, op, "groups >= 1", std::to_string(p.groups));
+  Geometry g{};
+  g.N = x.shape[0]; g.C = x.shape[1]; g.H = x.shape[2]; g.W = x.shape[3];
+  g.K = y.shape[1]; g.R = w.shape[2]; g.S = w.shape[3]; g.OH = y.shape[2]; g.OW = y.shape[3];
+  g.p = p;
+  if (g.C % p.groups != 0 || g.K % p.groups != 0)
+    fail(ErrorCode::Shape, op, "channel counts divisible by groups = " + std::to_string(p.groups),
+         "in " + std::to_string(g.C) + ", out " + std::to_string(g.K));
+  if (y.shape[0] != g.N) fail(ErrorCode::Shape, op, "batch " + std::to_string(g.N) + " in the output", shape_str(y.shape, 4));
+  g.Cg = g.C / p.groups;
+  g.Kg = g.K / p.groups;
+  if (w.shape[0] != g.K || w.shape[1] != g.Cg)
+    fail(ErrorCode::Shape, op,
+         "weight of shape [outC, inC/groups, kH, kW] = [" + std::to_string(g.K) + ", " + std::to_string(g.Cg) + ", *, *]",
+         shape_str(w.shape, 4));
+  g.CRS = g.Cg * g.R * g.S;
+  g.P = g.OH * g.OW;
+  g.HW = g.H * g.W;
+  return g;
+}
+
+void check_bias(const char* op, const TensorDesc* bias, int64_t channels, DType dtype) {
+  if (!bias) return;
+  if (bias->ndim != 1 || bias->shape[0] != channels)
+    fail(ErrorCode::Shape, op, "bias of shape [" + std::to_string(channels) + "]", shape_str(bias->shape, bias->ndim));
+  check_float(op, "bias", *bias, dtype);
+}
+
+constexpr int64_t kColBytes = 512 * 1024;  // half of a typical L2, the rest for GEMM's packed panels
+constexpr int64_t kMinTile = 256;          // below this the per-tile repacking of the weight shows
+
+// Columns (output positions) per im2col tile. `outer_items` is the number of independent
+// (image, group) pairs; when it is below the thread count the forward splits images finer.
+int64_t choose_tile(const Geometry& g, size_t elem, int64_t outer_items, int threads) {
+  int64_t tile = std::max<int64_t>(kColBytes / std::max<int64_t>(g.CRS * static_cast<int64_t>(elem), 1), kMinTile);
+  if (outer_items < threads) {
+    int64_t want = (threads + outer_items - 1) / outer_items;
+    tile = std::min(tile, std::max<int64_t>((g.P + want - 1) / want, 64));
+  }
+  return std::max<int64_t>(std::min(tile, g.P), 1);
+}
+
+// Output columns ow whose tap ow * stride + off lands inside [0, W): [lo, hi) within [0, OW).
+inline void valid_columns(int64_t off, int64_t stride, int64_t W, int64_t OW, int64_t& lo, int64_t& hi) {
+  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  hi = W - 1 - off < 0 ? 0 : (W - 1 - off) / stride + 1;
+  lo = std::min(lo, OW);
+  hi = std::max(lo, std::min(hi, OW));
+}
+
+// Column tile of one (image, group): rows (c, r, s) for c in [c_lo, c_hi), columns the output
+// positions [p0, p1) (row-major over OH x OW); row (c, r, s) starts at col + ((c*R + r)*S + s)*(p1 - p0).
+// xg points at the group's first input channel.
+template <class T>
+void im2col_tile(const T* xg, const Geometry& g, int64_t p0, int64_t p1, T* col, int64_t c_lo, int64_t c_hi) {
+  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c) {
+    const T* plane = xg + c * g.HW;
+    for (int64_t r = 0; r < g.R; ++r) {
+      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
+      for (int64_t s = 0; s < g.S; ++s) {
+        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
+        int64_t lo, hi;
+        valid_columns(woff, sw, g.W, g.OW, lo, hi);
+        T* dst = col + ((c * g.R + r) * g.S + s) * pt;
+        for (int64_t p = p0; p < p1;) {
+          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
+          const int64_t ih = oh * sh + hoff;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(dst, dst + (ow1 - ow0), T(0));
+          } else {
+            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
+            std::fill(dst, dst + (a - ow0), T(0));
+            // Taps ow * sw + woff for ow in [a, b) lie inside row ih.
+            if (sw == 1) {
+              if (b > a) std::memcpy(dst + (a - ow0), plane + ih * g.W + a + woff, sizeof(T) * (b - a));
+            } else {
+              for (int64_t ow = a; ow < b; ++ow) dst[ow - ow0] = plane[ih * g.W + ow * sw + woff];
+            }
+            std::fill(dst + (b - ow0), dst + (ow1 - ow0), T(0));
+          }
+          dst += ow1 - ow0;
+          p += ow1 - ow0;
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col_tile: adds each column entry back onto the input position it was read
+// from (taps outside the input are dropped).
+template <class T>
+void col2im_tile(T* xg, const Geometry& g, int64_t p0, int64_t p1, const T* col, int64_t c_lo, int64_t c_hi) {
+  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c) {
+    T* plane = xg + c * g.HW;
+    for (int64_t r = 0; r < g.R; ++r) {
+      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
+      for (int64_t s = 0; s < g.S; ++s) {
+        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
+        int64_t lo, hi;
+        valid_columns(woff, sw, g.W, g.OW, lo, hi);
+        const T* src = col + ((c * g.R + r) * g.S + s) * pt;
+        for (int64_t p = p0; p < p1;) {
+          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
+          const int64_t ih = oh * sh + hoff;
+          if (ih >= 0 && ih < g.H) {
+            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
+            if (sw == 1) axpy<T>(plane + ih * g.W + a + woff, T(1), src + (a - ow0), b - a);
+            else for (int64_t ow = a; ow < b; ++ow) plane[ih * g.W + ow * sw + woff] += src[ow - ow0];
+          }
+          src += ow1 - ow0;
+          p += ow1 - ow0;
+        }
+      }
+    }
+  }
+}
+
+// ---- depthwise (groups == C; K = C * multiplier, output channel k reads input channel k / Kg) ----
+//
+// Each input plane is copied once into a zero-padded buffer of row pitch Wp. With stride 1 the
+// buffer is read as one flat row: output (oh, ow) sits at flat position oh * Wp + ow and tap
+// (r, s) at the fixed offset r*dh*Wp + s*dw, so a plane is one long vectorised run instead of
+// OH short rows with scalar tails (the Wp - OW extra columns per row are computed and dropped).
+// The input adjoint is then a correlation of the flat-padded gradient with the flipped taps, and
+// each weight gradient a dot product of it with the shifted plane.
+
+struct Depthwise {
+  int64_t Hp, Wp, RS;
+  int64_t plane_size;            // Hp * Wp plus the flat reads past the last row
+  std::vector<int64_t> offsets;  // tap t = r * S + s at r*dh*Wp + s*dw
+  bool flat;                     // stride 1
+};
+
+Depthwise depthwise_layout(const Geometry& g) {
+  Depthwise d;
+  d.Hp = g.padded_h();
+  d.Wp = g.padded_w();
+  d.RS = g.R * g.S;
+  d.plane_size = d.Hp * d.Wp + (g.S - 1) * g.p.dil_w;
+  d.offsets.resize(static_cast<size_t>(d.RS));
+  for (int64_t r = 0; r < g.R; ++r)
+    for (int64_t s = 0; s < g.S; ++s) d.offsets[r * g.S + s] = r * g.p.dil_h * d.Wp + s * g.p.dil_w;
+  d.flat = g.p.stride_h == 1 && g.p.stride_w == 1;
+  return d;
+}
+
+// Zero-padded copy of one input plane: element (ih + pad_h, iw + pad_w) = x[ih, iw].
+template <class T>
+void pad_plane(const T* src, const Geometry& g, const Depthwise& d, T* dst) {
+  std::fill(dst, dst + d.plane_size, T(0));
+  for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + (ih + g.p.pad_h) * d.Wp + g.p.pad_w, src + ih * g.W, sizeof(T) * g.W);
+}
+
+template <class T>
+void depthwise_forward(const Geometry& g, T* y, const T* x, const T* w, const T* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
+  // Items are (image, output channel); a chunk pads each input plane once for all its
+  // consecutive output channels.
+  parallel_for(0, g.N * g.K, 1, [&](int64_t lo, int64_t hi) {
+    T* plane = scratch<T>(kScratchA, d.plane_size);
+    T* flat = scratch<T>(kScratchB, d.flat ? g.OH * d.Wp : 0);
+    int64_t padded = -1;
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t n = it / g.K, k = it % g.K, src = n * g.C + k / g.Kg;
+      if (src != padded) {
+        pad_plane(x + src * g.HW, g, d, plane);
+        padded = src;
+      }
+      const T* wk = w + k * d.RS;
+      T* yk = y + (n * g.K + k) * g.P;
+      if (d.flat) {
+        taps<T>(flat, plane, d.offsets.data(), wk, d.RS, g.OH * d.Wp, false);
+        for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(yk + oh * g.OW, flat + oh * d.Wp, sizeof(T) * g.OW);
+      } else {
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const T* base = plane + oh * sh * d.Wp + ow * sw;
+            T acc = 0;
+            for (int64_t t = 0; t < d.RS; ++t) acc += wk[t] * base[d.offsets[t]];
+            yk[oh * g.OW + ow] = acc;
+          }
+      }
+      if (bias) add_scalar<T>(yk, bias[k], g.P);
+    }
+  });
+}
+
+template <class T>
+void depthwise_backward_input(const Geometry& g, T* gx, const T* gy, const T* w, const T* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, Wp = d.Wp;
+  // Flat: acc[ih * Wp + pw + iw] = gx[ih, iw] = sum_t w[t] * gyflat[(ih + ph) * Wp + pw + iw - offsets[t]],
+  // with gyflat stored `shift` elements into its buffer so every index is non-negative.
+  const int64_t shift = d.offsets.back();
+  std::vector<int64_t> flipped(d.offsets.size());
+  for (size_t t = 0; t < flipped.size(); ++t) flipped[t] = shift - d.offsets[t];
+  const int64_t gq_size = std::max((g.H + g.p.pad_h) * Wp, g.OH * Wp) + shift;
+  parallel_for(0, g.N * g.C, 1, [&](int64_t lo, int64_t hi) {
+    const int64_t buf_size = d.flat ? gq_size : d.Hp * Wp;
+    T* buf = scratch<T>(kScratchA, buf_size);
+    T* acc = scratch<T>(kScratchB, d.flat ? g.H * Wp : 0);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t n = it / g.C, c = it % g.C;
+      T* gxc = gx + (n * g.C + c) * g.HW;
+      std::fill(buf, buf + buf_size, T(0));
+      if (d.flat) {
+        for (int64_t m = 0; m < g.Kg; ++m) {
+          const int64_t k = c * g.Kg + m;
+          const T* gyk = gy + (n * g.K + k) * g.P;
+          for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(buf + shift + oh * Wp, gyk + oh * g.OW, sizeof(T) * g.OW);
+          taps<T>(acc, buf + g.p.pad_h * Wp, flipped.data(), w + k * d.RS, d.RS, g.H * Wp, m > 0);
+        }
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, acc + ih * Wp + g.p.pad_w, sizeof(T) * g.W);
+      } else {
+        // Strided: scatter each output gradient onto the padded plane, then crop it out.
+        for (int64_t m = 0; m < g.Kg; ++m) {
+          const int64_t k = c * g.Kg + m;
+          const T* wk = w + k * d.RS;
+          const T* gyk = gy + (n * g.K + k) * g.P;
+          for (int64_t oh = 0; oh < g.OH; ++oh)
+            for (int64_t ow = 0; ow < g.OW; ++ow) {
+              T* base = buf + oh * sh * Wp + ow * sw;
+              const T v = gyk[oh * g.OW + ow];
+              for (int64_t t = 0; t < d.RS; ++t) base[d.offsets[t]] += wk[t] * v;
+            }
+        }
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, buf + (ih + g.p.pad_h) * Wp + g.p.pad_w, sizeof(T) * g.W);
+      }
+      if (bias) add_scalar<T>(gxc, bias[c], g.HW);
+    }
+  });
+}
+
+template <class T>
+void depthwise_backward_weight(const Geometry& g, T* gw, const T* gy, const T* x) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w, Wp = d.Wp;
+  parallel_for(0, g.K, 1, [&](int64_t lo, int64_t hi) {
+    T* plane = scratch<T>(kScratchA, d.plane_size);
+    T* gq = scratch<T>(kScratchB, d.flat ? g.OH * Wp : 0);  // gy at pitch Wp, zero columns past OW
+    if (d.flat) std::fill(gq, gq + g.OH * Wp, T(0));
+    std::vector<double> acc(static_cast<size_t>((hi - lo) * d.RS), 0.0);
+    int64_t padded = -1;
+    for (int64_t n = 0; n < g.N; ++n) {
+      for (int64_t k = lo; k < hi; ++k) {
+        const int64_t src = n * g.C + k / g.Kg;
+        if (src != padded) {
+          pad_plane(x + src * g.HW, g, d, plane);
+          padded = src;
+        }
+        const T* gyk = gy + (n * g.K + k) * g.P;
+        double* a = acc.data() + (k - lo) * d.RS;
+        if (d.flat) {
+          for (int64_t oh = 0; oh < g.OH; ++oh) std::memcpy(gq + oh * Wp, gyk + oh * g.OW, sizeof(T) * g.OW);
+          for (int64_t t = 0; t < d.RS; ++t) a[t] += dot<T>(gq, plane + d.offsets[t], g.OH * Wp);
+        } else {
+          for (int64_t t = 0; t < d.RS; ++t) {
+            double sum = 0;
+            for (int64_t oh = 0; oh < g.OH; ++oh)
+              for (int64_t ow = 0; ow < g.OW; ++ow)
+                sum += static_cast<double>(gyk[oh * g.OW + ow]) * plane[oh * sh * Wp + ow * sw + d.offsets[t]];
+            a[t] += sum;
+          }
+        }
+      }
+    }
+    for (int64_t i = 0; i < (hi - lo) * d.RS; ++i) gw[lo * d.RS + i] = static_cast<T>(acc[i]);
+  });
+}
+
+// ---- drivers ----
+
+template <class T>
+void fill_planes(T* t, int64_t N, int64_t C, int64_t HW, const T* bias) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) std::fill(t + (n * C + c) * HW, t + (n * C + c + 1) * HW, bias ? bias[c] : T(0));
+}
+
+template <class T>
+void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias) {
+  if (g.N == 0 || g.K == 0 || g.P == 0) return;
+  if (g.CRS == 0) return fill_planes(y, g.N, g.K, g.P, bias);
+  if (g.depthwise()) return depthwise_forward(g, y, x, w, bias);
+  const int threads = num_threads();
+  if (g.pointwise()) {
+    auto images = [&](int64_t lo, int64_t hi) {
+      for (int64_t n = lo; n < hi; ++n)
+        for (int64_t grp = 0; grp < g.p.groups; ++grp) {
+          T* yg = y + (n * g.K + grp * g.Kg) * g.P;
+          gemm<T>(false, false, g.Kg, g.P, g.Cg, w + grp * g.Kg * g.Cg, g.Cg, x + (n * g.C + grp * g.Cg) * g.HW, g.HW, T(0), yg, g.P);
+          if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yg + k * g.P, bias[grp * g.Kg + k], g.P);
+        }
+    };
+    if (threads > 1 && g.N >= threads) parallel_for(0, g.N, 1, images);
+    else images(0, g.N);
+    return;
+  }
+  const int64_t tile = choose_tile(g, sizeof(T), g.N * g.p.groups, threads);
+  const int64_t tiles = (g.P + tile - 1) / tile;
+  const int64_t items = g.N * g.p.groups * tiles;
+  auto run = [&](int64_t lo, int64_t hi) {
+    T* col = scratch<T>(kScratchA, g.CRS * tile);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t t = it % tiles, ng = it / tiles, grp = ng % g.p.groups, n = ng / g.p.groups;
+      const int64_t p0 = t * tile, p1 = std::min(g.P, p0 + tile);
+      im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col, 0, g.Cg);
+      T* yt = y + (n * g.K + grp * g.Kg) * g.P + p0;
+      gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
+      if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
+    }
+  };
+  if (threads > 1 && items >= threads) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
+template <class T>
+void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, const T* bias) {
+  if (g.N == 0 || g.C == 0 || g.HW == 0) return;
+  if (g.K == 0 || g.P == 0 || g.R * g.S == 0) return fill_planes(gx, g.N, g.C, g.HW, bias);
+  if (g.depthwise()) return depthwise_backward_input(g, gx, gy, w, bias);
+  const int threads = num_threads();
+  const bool outer = threads > 1 && g.N >= threads;
+  auto add_bias = [&](int64_t n) {
+    if (bias) for (int64_t c = 0; c < g.C; ++c) add_scalar<T>(gx + (n * g.C + c) * g.HW, bias[c], g.HW);
+  };
+  if (g.pointwise()) {
+    auto images = [&](int64_t lo, int64_t hi) {
+      for (int64_t n = lo; n < hi; ++n) {
+        for (int64_t grp = 0; grp < g.p.groups; ++grp)
+          gemm<T>(true, false, g.Cg, g.HW, g.Kg, w + grp * g.Kg * g.Cg, g.Cg, gy + (n * g.K + grp * g.Kg) * g.P, g.P, T(0),
+                  gx + (n * g.C + grp * g.Cg) * g.HW, g.HW);
+        add_bias(n);
+      }
+    };
+    if (outer) parallel_for(0, g.N, 1, images);
+    else images(0, g.N);
+    return;
+  }
+  const int64_t tile = choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  // Tiles of one image overlap in the input (the kernel's halo), so one image stays on one
+  // thread; with fewer images than threads, col2im splits over channels instead.
+  auto image = [&](int64_t n, T* col, bool split_channels) {
+    T* gxn = gx + n * g.C * g.HW;
+    std::fill(gxn, gxn + g.C * g.HW, T(0));
+    for (int64_t grp = 0; grp < g.p.groups; ++grp) {
+      T* gxg = gxn + grp * g.Cg * g.HW;
+      for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
+        const int64_t p1 = std::min(g.P, p0 + tile);
+        gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gy + (n * g.K + grp * g.Kg) * g.P + p0, g.P,
+                T(0), col, p1 - p0);
+        if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_tile(gxg, g, p0, p1, col, lo, hi); });
+        else col2im_tile(gxg, g, p0, p1, col, 0, g.Cg);
+      }
+    }
+    add_bias(n);
+  };
+  if (outer) {
+    parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
+      T* col = scratch<T>(kScratchA, g.CRS * tile);
+      for (int64_t n = lo; n < hi; ++n) image(n, col, false);
+    });
+  } else {
+    T* col = scratch<T>(kScratchA, g.CRS * tile);
+    for (int64_t n = 0; n < g.N; ++n) image(n, col, true);
+  }
+}
+
+template <class T>
+void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
+  const int64_t wsize = g.K * g.CRS;
+  std::fill(gw, gw + wsize, T(0));
+  if (g.N == 0 || g.P == 0 || g.K == 0 || g.CRS == 0) return;
+  if (g.depthwise()) return depthwise_backward_weight(g, gw, gy, x);
+  const int threads = num_threads();
+  const bool pointwise = g.pointwise();
+  const int64_t tile = pointwise ? g.P : choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  // acc += this range of images' contribution.
+  auto images = [&](int64_t lo, int64_t hi, T* acc, T* col, bool split_channels) {
+    for (int64_t n = lo; n < hi; ++n)
+      for (int64_t grp = 0; grp < g.p.groups; ++grp) {
+        const T* gyg = gy + (n * g.K + grp * g.Kg) * g.P;
+        const T* xg = x + (n * g.C + grp * g.Cg) * g.HW;
+        T* accg = acc + grp * g.Kg * g.CRS;
+        if (pointwise) {
+          gemm<T>(false, true, g.Kg, g.Cg, g.P, gyg, g.P, xg, g.HW, T(1), accg, g.CRS);
+          continue;
+        }
+        for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
+          const int64_t p1 = std::min(g.P, p0 + tile);
+          if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t a, int64_t b) { im2col_tile(xg, g, p0, p1, col, a, b); });
+          else im2col_tile(xg, g, p0, p1, col, 0, g.Cg);
+          gemm<T>(false, true, g.Kg, g.CRS, p1 - p0, gyg + p0, g.P, col, p1 - p0, T(1), accg, g.CRS);
+        }
+      }
+  };
+  const int64_t col_size = pointwise ? 0 : g.CRS * tile;
+  if (threads > 1 && g.N >= threads) {
+    // Each chunk of images sums into its own buffer; the buffers are added in chunk order, so
+    // the result depends only on the thread count.
+    const int64_t chunks = threads;
+    T* partial = scratch<T>(kScratchC, (chunks - 1) * wsize);
+    std::fill(partial, partial + (chunks - 1) * wsize, T(0));
+    parallel_for(0, chunks, 1, [&](int64_t lo, int64_t hi) {
+      T* col = scratch<T>(kScratchA, col_size);
+      for (int64_t c = lo; c < hi; ++c)
+        images(c * g.N / chunks, (c + 1) * g.N / chunks, c == 0 ? gw : partial + (c - 1) * wsize, col, false);
+    });
+    for (int64_t c = 0; c + 1 < chunks; ++c)
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += partial[c * wsize + i];
+  } else {
+    T* col = scratch<T>(kScratchA, col_size);
+    images(0, g.N, gw, col, true);
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const TensorDesc& y, const TensorDesc& x, const TensorDesc& w, const TensorDesc* bias,
+                    const ConvParams& p) {
+  const char* op = "conv2d";
+  Geometry g = make_geometry(op, x, w, y, p);
+  check_bias(op, bias, g.K, x.dtype);
+  dispatch_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>)
+      forward_impl<T>(g, y.ptr<T>(), x.ptr<T>(), w.ptr<T>(), bias ? bias->ptr<T>() : nullptr);
+  });
+}
+
+void conv2d_backward_input(const TensorDesc& gx, const TensorDesc& gy, const TensorDesc& w, const TensorDesc* bias,
+                           const ConvParams& p) {
+  const char* op = "conv2d backward";
+  Geometry g = make_geometry(op, gx, w, gy, p);
+  check_bias(op, bias, g.C, gx.dtype);
+  dispatch_dtype(gx.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>)
+      backward_input_impl<T>(g, gx.ptr<T>(), gy.ptr<T>(), w.ptr<T>(), bias ? bias->ptr<T>() : nullptr);
+  });
+}
+
+void conv2d_backward_weight(const TensorDesc& gw, const TensorDesc& gy, const TensorDesc& x, const ConvParams& p) {
+  const char* op = "conv2d backward";
+  Geometry g = make_geometry(op, x, gw, gy, p);
+  dispatch_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) backward_weight_impl<T>(g, gw.ptr<T>(), gy.ptr<T>(), x.ptr<T>());
+  });
+}
+
+}  // namespace dendrite::cpu

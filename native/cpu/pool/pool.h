@@ -1,0 +1,32 @@
+// 2-D pooling over NCHW planes: max (with argmax indices for the backward), average, and the
+// adaptive forms. Output sizes are given by the output descriptors (the TS layer applies
+// PyTorch's formulas, ceil_mode included); windows are clipped to the input, so any sizes are
+// memory-safe. Indices are int64 positions ih * W + iw inside each input plane, as PyTorch's.
+#pragma once
+#include <cstdint>
+#include "../../core/tensor.h"
+
+namespace dendrite::cpu {
+
+struct PoolParams {
+  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
+};
+
+// x [N, C, H, W]; y, indices [N, C, OH, OW]. NaN wins, as in PyTorch.
+void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x, const PoolParams& p);
+// gx = 0, then gx[plane][indices] += gy (the backward of max and adaptive max pooling).
+void max_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const TensorDesc& indices);
+
+// Each output is the window's sum over its divisor: divisor_override when > 0, else the window
+// size counting padding (count_include_pad) or only the input elements in it.
+void avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x, const PoolParams& p, bool count_include_pad,
+                        int64_t divisor_override);
+void avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const PoolParams& p, bool count_include_pad,
+                         int64_t divisor_override);
+
+// Output cell o along a dim of input size I and output size O covers [floor(o*I/O), ceil((o+1)*I/O)).
+void adaptive_avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x);
+void adaptive_avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy);
+void adaptive_max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x);
+
+}  // namespace dendrite::cpu
