@@ -27,6 +27,7 @@
         "native/binding/reduce.cc",
         "native/binding/gemm.cc",
         "native/binding/index.cc",
+        "native/binding/rnn.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -35,6 +36,7 @@
         "native/cpu/softmax/softmax.cc",
         "native/cpu/gemm/gemm.cc",
         "native/cpu/index/index.cc",
+        "native/cpu/rnn/rnn.cc",
         "native/cpu/fill/fill.cc",
         "native/cpu/random/random.cc"
       ],
@@ -56,7 +58,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx2.cc",
             "native/cpu/reduce/reduce_avx2.cc",
-            "native/cpu/softmax/softmax_avx2.cc"
+            "native/cpu/softmax/softmax_avx2.cc",
+            "native/cpu/rnn/rnn_avx2.cc"
           ]
         },
         {
@@ -67,7 +70,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_avx512.cc",
             "native/cpu/reduce/reduce_avx512.cc",
-            "native/cpu/softmax/softmax_avx512.cc"
+            "native/cpu/softmax/softmax_avx512.cc",
+            "native/cpu/rnn/rnn_avx512.cc"
           ]
         }
       ]
@@ -80,7 +84,8 @@
           "sources": [
             "native/cpu/elementwise/elementwise_neon.cc",
             "native/cpu/reduce/reduce_neon.cc",
-            "native/cpu/softmax/softmax_neon.cc"
+            "native/cpu/softmax/softmax_neon.cc",
+            "native/cpu/rnn/rnn_neon.cc"
           ]
         }
       ]

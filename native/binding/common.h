@@ -61,5 +61,6 @@ void init_elementwise(Napi::Env env, Napi::Object exports);
 void init_reduce(Napi::Env env, Napi::Object exports);
 void init_gemm(Napi::Env env, Napi::Object exports);
 void init_index(Napi::Env env, Napi::Object exports);
+void init_rnn(Napi::Env env, Napi::Object exports);
 
 }  // namespace dendrite::binding
