@@ -23,6 +23,7 @@ export * from './ops/linalg';
 import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
+import * as Rnn from './ops/rnn';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -32,6 +33,7 @@ export const F = {
   relu: A.relu, leakyRelu: A.leakyRelu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax,
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
+  lstm: Rnn.lstm, gru: Rnn.gru, rnn: Rnn.rnn, lstmCell: Rnn.lstmCell, gruCell: Rnn.gruCell, rnnCell: Rnn.rnnCell,
 };
 export const nn = { ...nnModules, functional: F };
 
