@@ -24,6 +24,7 @@ import { backward } from './autograd/engine';
 import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
 import * as Rnn from './ops/rnn';
+import * as Emb from './ops/embedding';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -34,6 +35,7 @@ export const F = {
   logSoftmax: A.logSoftmax, softplus: A.softplus, hardtanh: A.hardtanh, gelu: A.gelu, silu: A.silu,
   elu: A.elu, relu6: A.relu6,
   lstm: Rnn.lstm, gru: Rnn.gru, rnn: Rnn.rnn, lstmCell: Rnn.lstmCell, gruCell: Rnn.gruCell, rnnCell: Rnn.rnnCell,
+  embedding: Emb.embedding,
 };
 export const nn = { ...nnModules, functional: F };
 

@@ -3,5 +3,6 @@ export { Module, Parameter, isParameter } from './module';
 export { Sequential, ModuleList, ModuleDict } from './containers';
 export * from './layers';
 export * from './rnn';
+export * from './embedding';
 import * as initFns from './init';
 export const init = initFns;
