@@ -25,6 +25,7 @@ import { gradcheck } from './autograd/gradcheck';
 import * as A from './ops/activation';
 import * as Rnn from './ops/rnn';
 import * as Emb from './ops/embedding';
+import * as Attn from './ops/attention';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -36,6 +37,7 @@ export const F = {
   elu: A.elu, relu6: A.relu6,
   lstm: Rnn.lstm, gru: Rnn.gru, rnn: Rnn.rnn, lstmCell: Rnn.lstmCell, gruCell: Rnn.gruCell, rnnCell: Rnn.rnnCell,
   embedding: Emb.embedding,
+  scaledDotProductAttention: Attn.scaledDotProductAttention,
 };
 export const nn = { ...nnModules, functional: F };
 

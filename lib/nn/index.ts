@@ -4,5 +4,6 @@ export { Sequential, ModuleList, ModuleDict } from './containers';
 export * from './layers';
 export * from './rnn';
 export * from './embedding';
+export * from './attention';
 import * as initFns from './init';
 export const init = initFns;
