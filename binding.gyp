@@ -33,6 +33,7 @@
         "native/binding/conv.cc",
         "native/binding/pool.cc",
         "native/binding/norm.cc",
+        "native/binding/rnn.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",
@@ -41,6 +42,7 @@
         "native/cpu/softmax/softmax.cc",
         "native/cpu/gemm/gemm.cc",
         "native/cpu/index/index.cc",
+        "native/cpu/rnn/rnn.cc",
         "native/cpu/fill/fill.cc",
         "native/cpu/random/random.cc",
         "native/cpu/optim/optim.cc",
@@ -74,7 +76,8 @@
             "native/cpu/gemm/gemm_avx2.cc",
             "native/cpu/optim/optim_avx2.cc",
             "native/cpu/roi/roi_avx2.cc",
-            "native/cpu/conv/conv_avx2.cc"
+            "native/cpu/conv/conv_avx2.cc",
+            "native/cpu/rnn/rnn_avx2.cc"
           ]
         },
         {
@@ -89,7 +92,8 @@
             "native/cpu/gemm/gemm_avx512.cc",
             "native/cpu/optim/optim_avx512.cc",
             "native/cpu/roi/roi_avx512.cc",
-            "native/cpu/conv/conv_avx512.cc"
+            "native/cpu/conv/conv_avx512.cc",
+            "native/cpu/rnn/rnn_avx512.cc"
           ]
         }
       ]
@@ -106,7 +110,8 @@
             "native/cpu/gemm/gemm_neon.cc",
             "native/cpu/optim/optim_neon.cc",
             "native/cpu/roi/roi_neon.cc",
-            "native/cpu/conv/conv_neon.cc"
+            "native/cpu/conv/conv_neon.cc",
+            "native/cpu/rnn/rnn_neon.cc"
           ]
         }
       ]

@@ -37,6 +37,9 @@ import * as Pool from './ops/pool';
 import * as Norm from './ops/norm';
 import { interpolate as interpolateFn } from './ops/interpolate';
 import { pad as padFn } from './ops/pad';
+import * as Rnn from './ops/rnn';
+import * as Emb from './ops/embedding';
+import * as Attn from './ops/attention';
 export const autograd = { backward, gradcheck };
 
 import * as nnModules from './nn/index';
@@ -55,6 +58,9 @@ export const F = {
   conv2d: Conv.conv2d, convTranspose2d: Conv.convTranspose2d,
   maxPool2d: Pool.maxPool2d, avgPool2d: Pool.avgPool2d, adaptiveAvgPool2d: Pool.adaptiveAvgPool2d, adaptiveMaxPool2d: Pool.adaptiveMaxPool2d,
   batchNorm: Norm.batchNorm, dropout: Norm.dropout, interpolate: interpolateFn, pad: padFn,
+  lstm: Rnn.lstm, gru: Rnn.gru, rnn: Rnn.rnn, lstmCell: Rnn.lstmCell, gruCell: Rnn.gruCell, rnnCell: Rnn.rnnCell,
+  embedding: Emb.embedding,
+  scaledDotProductAttention: Attn.scaledDotProductAttention,
 };
 export const nn = { ...nnModules, functional: F };
 export * as optim from './optim/index';

@@ -247,7 +247,14 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
   checkTensor(x, 'unflatten');
   const d = normDim(dim, x.ndim, 'unflatten');
-  const part = inferShape(Tensor.view(x, [x.shape[d]], [1], x.offset), sizes.slice(), 'unflatten');
+  // inferShape only reads the numel of this one-dim view; it is released right after.
+  const dimView = Tensor.view(x, [x.shape[d]], [1], x.offset);
+  let part: Shape;
+  try {
+    part = inferShape(dimView, sizes.slice(), 'unflatten');
+  } finally {
+    dimView.dispose();
+  }
   return reshape(x, [...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]);
 }
 

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_conv(env, exports);
   init_pool(env, exports);
   init_norm(env, exports);
+  init_rnn(env, exports);
   return exports;
 }
 

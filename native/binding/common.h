@@ -67,5 +67,6 @@ void init_roi(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
 void init_norm(Napi::Env env, Napi::Object exports);
+void init_rnn(Napi::Env env, Napi::Object exports);
 
 }  // namespace dendrite::binding

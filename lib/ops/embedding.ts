@@ -1,0 +1,97 @@
+// embedding: a row lookup whose backward is an index-add (repeated indices sum), with PyTorch's
+// paddingIdx (that row gets no gradient) and maxNorm (looked-up rows renormalised in place).
+import { describe, fail, fmtShape } from '../errors';
+import { isFloat } from '../dtype';
+import { Tensor, contiguousCopy, contiguousStrides } from '../tensor';
+import { noGrad, record } from '../autograd/node';
+import { beginLayouts, native } from '../native';
+import { tensor } from './creation';
+import { checkTensor, zerosRaw } from './helpers';
+
+export interface EmbeddingOptions {
+  /** Row that receives no gradient (negative counts from the end). */
+  paddingIdx?: number | null;
+  /** Rows looked up with a larger normType-norm are rescaled, in place, to this norm first. */
+  maxNorm?: number | null;
+  normType?: number;
+}
+
+export function normalizePaddingIdx(paddingIdx: number | null | undefined, numEmbeddings: number, op: string): number | null {
+  if (paddingIdx === undefined || paddingIdx === null) return null;
+  if (!Number.isInteger(paddingIdx) || paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings)
+    fail('ERR_INDEX', op, `paddingIdx in [${-numEmbeddings}, ${numEmbeddings - 1}]`, describe(paddingIdx));
+  return paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx;
+}
+
+/** Rescales, in place, the rows of weight named in idx whose norm exceeds maxNorm (torch.embedding_renorm_). */
+function renorm(weight: Tensor, idx: Tensor, maxNorm: number, normType: number): void {
+  const values = idx.dataSync();
+  const rows = new Set<number>();
+  for (let i = 0; i < values.length; i++) rows.add(Number(values[i]));
+  const unique = tensor(Int32Array.from(rows));
+  noGrad(() => {
+    const selected = weight.indexSelect(0, unique);
+    const norms = selected.abs().pow(normType).sum(1, true).pow(1 / normType);
+    // scale - 1 where the norm is too large, 0 elsewhere; the rows get selected * (scale - 1) added.
+    const factor = norms.gt(maxNorm).float().to(weight.dtype).mul(norms.add(1e-7).reciprocal().mul(maxNorm).sub(1));
+    const delta = selected.mul(factor);
+    beginLayouts();
+    weight.putLayout();
+    unique.putLayout();
+    delta.putLayout();
+    native.indexAdd(0, weight.storage.buffer, unique.storage.buffer, delta.storage.buffer);
+    for (const t of [selected, norms, factor, delta]) t.dispose();
+  });
+  unique.dispose();
+}
+
+/**
+ * F.embedding(input, weight, { paddingIdx, maxNorm, normType }): weight's rows at the int32/int64
+ * indices of `input` (any shape), giving input.shape + [embeddingDim].
+ */
+export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  const op = 'embedding';
+  checkTensor(input, op);
+  checkTensor(weight, op, 'weight');
+  if (input.dtype !== 'int32' && input.dtype !== 'int64') fail('ERR_DTYPE', op, 'int32 or int64 indices', input.dtype);
+  if (weight.ndim !== 2) fail('ERR_SHAPE', op, 'a weight of shape [numEmbeddings, embeddingDim]', fmtShape(weight.shape));
+  if (!isFloat(weight.dtype)) fail('ERR_DTYPE', op, 'a floating-point weight', weight.dtype);
+  const [V, E] = weight.shape;
+  const pad = normalizePaddingIdx(options.paddingIdx, V, op);
+  const flatIdx = input.isContiguous() ? input : contiguousCopy(input);
+  const idx = Tensor.view(flatIdx, [input.numel()], [1], flatIdx.offset);
+  if (flatIdx !== input) flatIdx.dispose();
+  if (options.maxNorm !== undefined && options.maxNorm !== null) {
+    if (!(options.maxNorm > 0)) fail('ERR_ARGUMENT', op, 'maxNorm > 0', describe(options.maxNorm));
+    renorm(weight, idx, options.maxNorm, options.normType ?? 2);
+  }
+  const rows = Tensor.empty([idx.numel(), E], weight.dtype);
+  beginLayouts();
+  rows.putLayout();
+  weight.putLayout();
+  idx.putLayout();
+  native.indexSelect(0, rows.storage.buffer, weight.storage.buffer, idx.storage.buffer);
+  const outShape = [...input.shape, E];
+  const out = Tensor.view(rows, outShape, contiguousStrides(outShape), 0);
+  rows.dispose();
+  return record(out, op, [weight], (g) => {
+    const gw = zerosRaw([V, E], g.dtype);
+    const gc = g.isContiguous() ? g : contiguousCopy(g);
+    const g2 = Tensor.view(gc, [idx.numel(), E], [E, 1], gc.offset);
+    beginLayouts();
+    gw.putLayout();
+    idx.putLayout();
+    g2.putLayout();
+    native.indexAdd(0, gw.storage.buffer, idx.storage.buffer, g2.storage.buffer);
+    g2.dispose();
+    if (gc !== g) gc.dispose();
+    if (pad !== null) {
+      const row = Tensor.view(gw, [E], [1], pad * E);
+      beginLayouts();
+      row.putLayout();
+      native.fill(0, row.storage.buffer);
+      row.dispose();
+    }
+    return [gw];
+  });
+}
