@@ -113,7 +113,9 @@ const evaluate = () => dt.tidy(() => dt.noGrad(() => {
 }));
 
 const start = Date.now();
-for (let it = 1; it <= 250; it++) {
+// DENDRITE_SMOKE=1 (the examples smoke test) runs a few steps only.
+const STEPS = process.env.DENDRITE_SMOKE ? 3 : 250;
+for (let it = 1; it <= STEPS; it++) {
   const loss = dt.tidy(() => {
     const [src, tgt, decIn] = makeBatch(BATCH);
     const logits = model.forward(src, decIn);

@@ -50,7 +50,9 @@ const model = new Classifier();
 const [testX, testY] = makeBatch(512);
 const lr = 0.5;
 const start = Date.now();
-for (let step = 1; step <= 600; step++) {
+// DENDRITE_SMOKE=1 (the examples smoke test) runs a few steps only.
+const STEPS = process.env.DENDRITE_SMOKE ? 3 : 600;
+for (let step = 1; step <= STEPS; step++) {
   const loss = dt.tidy(() => {
     const [x, y] = makeBatch(BATCH);
     const loss = crossEntropy(model.forward(x), y);

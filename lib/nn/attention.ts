@@ -12,7 +12,7 @@ import { arange, empty, tensor } from '../ops/creation';
 import { softmax } from '../ops/activation';
 import { where } from '../ops/elementwise';
 import { isFloat } from '../dtype';
-import { dropoutMask } from '../ops/rnn';
+import { dropout } from '../ops/norm';
 import { checkTensor } from '../ops/helpers';
 
 export interface MultiheadAttentionOptions {
@@ -158,7 +158,7 @@ export class MultiheadAttention extends Module {
     let scores = qh.matmul(kh.transpose(-2, -1));
     if (mask) scores = scores.add(mask);
     let weights = softmax(scores, -1);
-    if (this.training && this.dropout > 0) weights = dropoutMask(weights, this.dropout);
+    if (this.training && this.dropout > 0) weights = dropout(weights, this.dropout);
     const ctx = weights.matmul(vh).transpose(0, 1).reshape([L, N, E]);
     let out = this.out_proj.forward(ctx);
     if (!batched) out = out.squeeze(1);
@@ -231,7 +231,7 @@ export class AdditiveAttention extends Module {
       scores = where(ignore.unsqueeze(1), -Infinity, scores);
     }
     const weights = softmax(scores, -1);
-    const used = this.training && this.dropout > 0 ? dropoutMask(weights, this.dropout) : weights;
+    const used = this.training && this.dropout > 0 ? dropout(weights, this.dropout) : weights;
     const context = used.matmul(values);
     return single ? [context.squeeze(1), weights.squeeze(1)] : [context, weights];
   }

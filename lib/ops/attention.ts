@@ -7,7 +7,7 @@ import { arange } from './creation';
 import { checkTensor } from './helpers';
 import { softmax } from './activation';
 import { where } from './elementwise';
-import { dropoutMask } from './rnn';
+import { dropout } from './norm';
 
 export interface AttentionOptions {
   /** Bool (true = attend) or float (added to the scores), broadcastable to (..., L, S). */
@@ -63,7 +63,7 @@ export function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor, options: A
     scores = applyMask(scores, options.attnMask, op, true);
   }
   const weights = softmax(scores, -1);
-  const dropped = p > 0 ? dropoutMask(weights, p) : weights;
+  const dropped = p > 0 ? dropout(weights, p) : weights;
   return [dropped.matmul(v), weights];
 }
 

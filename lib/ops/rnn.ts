@@ -11,7 +11,8 @@ import { isFloat, type DType } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
 import { isGradEnabled, record } from '../autograd/node';
 import { beginLayouts, native } from '../native';
-import { bernoulliLike, tensor } from './creation';
+import { tensor } from './creation';
+import { dropout } from './norm';
 import { checkTensor, zerosRaw } from './helpers';
 import { contiguous } from './shape';
 import { cat, stack } from './join';
@@ -154,18 +155,6 @@ export function rnnSequence(
   return [y, hN, cN];
 }
 
-// ---- dropout between layers ------------------------------------------------------------
-
-/** Inverted dropout: zeroes elements with probability p and scales the rest by 1 / (1 - p). */
-export function dropoutMask(x: Tensor, p: number): Tensor {
-  if (p === 0) return x;
-  if (p === 1) return x.mul(0);
-  const keep = bernoulliLike(x, 1 - p);
-  const out = x.mul(keep.div(1 - p));
-  keep.dispose();
-  return out;
-}
-
 // ---- stacked, bidirectional sequences ----------------------------------------------------
 
 export interface RnnOptions {
@@ -279,7 +268,7 @@ function runStack(mode: RnnMode, input: Tensor, h0In: Tensor | null | undefined,
         if (cN) cs.push(cN);
       }
       x = D === 1 ? outs[0] : cat(outs, 2);
-      if (l < numLayers - 1 && training && p > 0) x = dropoutMask(x, p);
+      if (l < numLayers - 1 && training && p > 0) x = dropout(x, p);
     }
   } finally {
     // The backward of each layer reads the lengths; without a graph they can go now.

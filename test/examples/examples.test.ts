@@ -24,6 +24,8 @@ const expected: Record<string, RegExp[]> = {
   logistic_regression: [/learned boundary/, /test accuracy: [\d.]+%/],
   xor_mlp: [/0 XOR 1 -> [\d.]+/, /final accuracy/],
   fast_rcnn: [/before training: mean IoU [\d.]+/, /step   1  loss [\d.]+/, /after training: mean IoU [\d.]+ of the top detection/],
+  seq_classify: [/trained in [\d.]+ s/],
+  seq2seq_attention: [/trained in [\d.]+ s: [\d.]+% of digits/, /example: \d+ -> \d+/],
   fashion_mlp: [/fashion-mnist: train split, 3000 images from .*fashion-mnist-subset/, /Epoch 1\/1 - 5 steps/, /test accuracy: [\d.]+% on 1000 images \(subset\)/, /wrote .*fashion_mlp\.svg/],
 };
 
