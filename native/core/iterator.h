@@ -60,13 +60,13 @@ struct StridedOperands {
   // Runs body over the flat range [begin, end) of the iteration space.
   template <class Body>
   void run_range(int64_t begin, int64_t end, Body& body) const {
+    // Nothing to visit; also keeps the index split below from dividing by a zero-size dim.
+    if (begin >= end) return;
     if (ndim == 0) {
-      if (begin < end) {
-        char* p[kMaxOperands];
-        int64_t s[kMaxOperands] = {};
-        for (int k = 0; k < nops; ++k) p[k] = base[k];
-        body(p, s, 1);
-      }
+      char* p[kMaxOperands];
+      int64_t s[kMaxOperands] = {};
+      for (int k = 0; k < nops; ++k) p[k] = base[k];
+      body(p, s, 1);
       return;
     }
     const int inner = ndim - 1;
