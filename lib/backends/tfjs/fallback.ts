@@ -2,7 +2,7 @@
 // are lent to a private cpu backend instance (float32/int32/bool values as zero-copy views of
 // the native storage, strings and complex parts as they are), the cpu kernel runs, and its
 // outputs are copied into dendrite storage. Every kernel routed here is listed by fallbacks().
-import { getKernel } from '@tensorflow/tfjs-core';
+import { engine, getKernel } from '@tensorflow/tfjs-core';
 import type { DataId, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { DendriteBackend } from './backend';
@@ -16,6 +16,7 @@ function cpuBackend(): MathBackendCPU {
 /** Kernel name -> how many times it ran on the cpu fallback in this process. */
 export const fallbackCalls = new Map<string, number>();
 
+type EngineState = { state: { tensorInfo: { get(id: DataId): { backend: unknown } | undefined } } };
 type CpuEntry = { values?: unknown; dtype: string; refCount: number; complexTensorInfos?: { real: TensorInfo; imag: TensorInfo } };
 
 /** Puts `info`'s data into the cpu backend under the same data id (no copy for numeric data). */
@@ -72,7 +73,13 @@ export function runOnCpu(name: string, args: { inputs: Record<string, TensorInfo
     for (const info of outs) {
       // A cpu kernel may forward an input's data id (Reshape, Identity): it stays ours.
       if (lent.includes(info.dataId)) backend.incRef(info.dataId);
-      else bring(backend, c, info);
+      else {
+        bring(backend, c, info);
+        // Kernels that return through cpu.makeOutput registered a Tensor with the engine as
+        // living on the cpu instance: its data now lives here.
+        const record = (engine() as unknown as EngineState).state.tensorInfo.get(info.dataId);
+        if (record != null) record.backend = backend;
+      }
     }
     return out as TensorInfo | TensorInfo[];
   } finally {

@@ -28,6 +28,8 @@ export const FALLBACK: readonly string[] = [
   'FusedDepthwiseConv2D', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'FusedBatchNorm', 'MirrorPad',
   // Reversal needs negative strides, which dendrite views do not have.
   'Reverse',
+  // Block rearrangements (dilated pooling goes through them).
+  'SpaceToBatchND', 'BatchToSpaceND',
   // Data-dependent output shapes and sort-based kernels.
   'Where', 'TopK', 'Unique',
   // Elementwise functions dendrite has no native kernel for.

@@ -68,6 +68,6 @@ export const binaryKernels: KernelConfig[] = [
   numericKernel('Prelu', ({ inputs, backend }) => {
     const x = backend.viewOf(inputs.x), alpha = backend.viewOf(inputs.alpha);
     const out = where(gt(x, 0), x, mul(x, alpha));
-    return backend.makeOutput(out, out.shape, inputs.x.dtype);
+    return backend.makeOutput(out, out.shape, 'float32');
   }),
 ];

@@ -42,7 +42,8 @@ export const miscKernels: KernelConfig[] = [
     let step = attr<number>(attrs, 'step');
     const dtype = (attr<DataType>(attrs, 'dtype') ?? 'float32') as 'float32' | 'int32';
     // tfjs's rangeImpl: |ceil((stop - start) / step)| values, counting down when stop < start and step is 1.
-    const n = start === stop ? 0 : Math.abs(Math.ceil((stop - start) / step));
+    const empty = start === stop || (start < stop && step < 0) || (stop < start && step > 1);
+    const n = empty ? 0 : Math.abs(Math.ceil((stop - start) / step));
     if (stop < start && step === 1) step = -1;
     const out = Tensor.empty([n], dtypeOf(dtype));
     if (n > 0) {

@@ -44,6 +44,7 @@ export const shapeKernels: KernelConfig[] = [
     const x = inputs.input;
     const rank = x.shape.length;
     let dim = attr<number>(attrs, 'dim');
+    util.assert(dim <= rank && dim >= -(rank + 1), () => `Axis must be in the interval [${-(rank + 1)}, ${rank}]`);
     if (dim < 0) dim += rank + 1;
     const shape = x.shape.slice();
     shape.splice(dim, 0, 1);
@@ -92,6 +93,10 @@ export const shapeKernels: KernelConfig[] = [
     const list = inputs as unknown as TensorInfo[];
     let axis = attr<number>(attrs, 'axis');
     if (axis < 0) axis += list[0].shape.length + 1;
+    for (const t of list) {
+      util.assertShapesMatch(list[0].shape, t.shape, 'All tensors passed to stack must have matching shapes');
+      util.assert(t.dtype === list[0].dtype, () => 'All tensors passed to stack must have matching dtypes');
+    }
     const out = stack(list.map((t) => backend.viewOf(t)), axis);
     return backend.makeOutput(out, out.shape, list[0].dtype);
   }),
