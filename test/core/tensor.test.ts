@@ -105,6 +105,18 @@ describe('tensor creation and reading', () => {
     expect(dt.tensor([0, 3]).bool().toArray()).toEqual([false, true]);
   });
 
+  it('broadcasts into shapes with a zero-size dim', () => {
+    const one = dt.tensor([1]);
+    for (const shape of [[0], [0, 5], [5, 0], [0, 0, 5], [2, 0, 3]]) {
+      const empty = dt.zeros(shape);
+      expect(dt.add(one, empty).shape).toEqual(shape);
+      expect(dt.mul(empty, 2).shape).toEqual(shape);
+      expect(dt.where(dt.tensor(true), empty, one).shape).toEqual(shape);
+      expect(empty.to('int32').shape).toEqual(shape);
+      expect(one.expand(shape.length ? shape : [1]).contiguous().numel()).toBe(0);
+    }
+  });
+
   it('exposes the SIMD path chosen at load time and the thread count', () => {
     const info = dt.cpuInfo();
     expect(info.supportedPaths).toContain('scalar');
