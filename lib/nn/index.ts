@@ -15,3 +15,6 @@ export * from './conv';
 export * from './pooling';
 export * from './norm';
 export * from './dropout';
+
+// dt.summary's per-layer arithmetic for the families above.
+import './summary_rules';

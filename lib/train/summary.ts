@@ -202,7 +202,9 @@ export function summary(model: Module, inputShape: number[] | number[][], option
       macs,
       flops: 2 * macs,
       activationBytes,
-      receptiveField: rf === null ? null : rf.every((v) => v === rf![0]) ? rf[0] : rf.slice(),
+      // After a transposed conv the step between outputs is a fraction of an input pixel, so the
+      // field can be fractional in between; a field covers whole input pixels.
+      receptiveField: rf === null ? null : rf.every((v) => v === rf![0]) ? Math.ceil(rf[0] - 1e-9) : rf.map((v) => Math.ceil(v - 1e-9)),
     });
   };
 

@@ -40,6 +40,37 @@ dt.registerSummaryRule('TestMaxPool2d', { receptiveField: (m: any) => ({ kernel:
 dt.registerSummaryRule('TestGlobalAvgPool', { receptiveField: () => 'global' });
 
 describe('dt.summary', () => {
+  it('does the same hand computation with the real Conv2d, MaxPool2d and AdaptiveAvgPool2d layers', () => {
+    const model = new nn.Sequential(
+      new nn.Conv2d(3, 128, 3, { padding: 1 }), new nn.ReLU(),
+      new nn.Conv2d(128, 64, 3, { padding: 1 }), new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(64, 4, 3, { padding: 1 }), new nn.ReLU(),
+      new nn.AdaptiveAvgPool2d(1), new nn.Flatten(),
+      new nn.Linear(4, 3),
+    );
+    const s = dt.summary(model, [2, 3, 32, 32]);
+    expect(s.totalParams).toBe(3584 + 73792 + 2308 + 15);
+    expect(s.layers.map((l) => l.params)).toEqual([3584, 0, 73792, 0, 0, 2308, 0, 0, 0, 15]);
+    expect(s.layers.map((l) => l.receptiveField)).toEqual([3, 3, 5, 5, 6, 10, 10, 32, 32, 32]);
+    expect(s.layers.map((l) => l.macs)).toEqual([
+      2 * 128 * 32 * 32 * 3 * 9, 0, 2 * 64 * 32 * 32 * 128 * 9, 0, 0, 2 * 4 * 16 * 16 * 64 * 9, 0, 0, 0, 2 * 3 * 4,
+    ]);
+  });
+
+  it('counts transposed conv, batch norm and recurrent MACs by hand', () => {
+    const up = dt.summary(new nn.Sequential(new nn.ConvTranspose2d(8, 4, 2, { stride: 2 }), new nn.BatchNorm2d(4)), [1, 8, 5, 5]);
+    expect(up.layers[0].outputShape).toEqual([1, 4, 10, 10]);
+    expect(up.layers[0].macs).toBe(8 * 5 * 5 * 4 * 2 * 2); // each input scattered to 4 channels x 2x2
+    expect(up.layers[0].params).toBe(8 * 4 * 2 * 2 + 4);
+    expect(up.layers[1].macs).toBe(4 * 10 * 10);
+    const lstm = new nn.LSTM(10, 20, { numLayers: 2, bidirectional: true });
+    const r = dt.summary(lstm, [7, 3, 10]); // T=7, N=3
+    // layer 0: 2 directions x 21 steps x 4 gates x 20 x (10 + 20); layer 1: inputs are 40 wide
+    expect(r.layers[0].macs).toBe(2 * 21 * 4 * 20 * (10 + 20) + 2 * 21 * 4 * 20 * (40 + 20));
+    expect(r.totalParams).toBe(2 * (4 * 20 * 10 + 4 * 20 * 20 + 2 * 4 * 20) + 2 * (4 * 20 * 40 + 4 * 20 * 20 + 2 * 4 * 20));
+  });
+
   it("gets the course's hand computation right: conv 128 → conv 64 → pool → conv 4 → GAP → linear 3", () => {
     const model = new nn.Sequential(
       new TestConv2d(3, 128, 3, 1), new nn.ReLU(),
