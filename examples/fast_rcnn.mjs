@@ -1,5 +1,5 @@
 // A small Fast R-CNN (Girshick 2015) trained from scratch on synthetic images with coloured
-// rectangles: a patch-embedding backbone (stride 4) -> RoIAlign over anchor proposals -> a shared
+// rectangles: a conv backbone (two conv + max-pool stages, stride 4) -> RoIAlign over anchor proposals -> a shared
 // fully-connected layer -> two heads, class scores and box deltas. Training samples anchors by
 // IoU with the ground truth (positives >= 0.5, background < 0.3) and minimises cross-entropy +
 // smooth L1 on Faster R-CNN's encoded (dx, dy, dw, dh); inference decodes every anchor's deltas,
@@ -51,16 +51,17 @@ const anchorData = anchors.dataSync();
 const numAnchors = anchors.shape[0];
 
 class FastRCNN extends nn.Module {
-  // Backbone: non-overlapping 4x4 patches -> 32 features (a stride-4 "conv" as a matmul).
-  embed = new nn.Linear(3 * STRIDE * STRIDE, 32);
+  // Backbone: two 3x3 convolutions, each followed by 2x2 max pooling: a stride-4 feature map.
+  backbone = new nn.Sequential(
+    new nn.Conv2d(3, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+  );
   fc = new nn.Linear(32 * POOL * POOL, 128);
   clsHead = new nn.Linear(128, CLASSES.length + 1);
   boxHead = new nn.Linear(128, 4);
 
   features(images) {
-    const n = images.shape[0];
-    const patches = images.reshape([n, 3, GRID, STRIDE, GRID, STRIDE]).permute([0, 2, 4, 1, 3, 5]).reshape([n * GRID * GRID, 3 * STRIDE * STRIDE]);
-    return this.embed.forward(patches).relu().reshape([n, GRID, GRID, 32]).permute([0, 3, 1, 2]);
+    return this.backbone.forward(images);
   }
 
   /** rois (K, 5) in image pixels -> [class logits (K, 4), box deltas (K, 4)]. */
