@@ -246,6 +246,19 @@ export const clip = clamp;
 /** torch.where(cond, x, y) with broadcasting over all three. */
 export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   checkTensor(cond, 'where', 'condition');
+  if (isScalar(x) && isScalar(y)) {
+    // torch.where(cond, 1, 0): two numbers give int64 when both are integers, bool when both
+    // are booleans, else float32.
+    const both = typeof x === 'boolean' && typeof y === 'boolean' ? 'bool'
+      : Number.isInteger(x) && Number.isInteger(y) && typeof x === 'number' && typeof y === 'number' ? 'int64' : 'float32';
+    const xt = Tensor.empty([], both);
+    fillRaw(xt, Number(x));
+    try {
+      return where(cond, xt, y);
+    } finally {
+      xt.dispose();
+    }
+  }
   const o = operands('where', x, y);
   const dtype = resultDType(o, x, y);
   const temps: Tensor[] = [];

@@ -53,7 +53,7 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
     alignas(8) unsigned char storage[8];
     dispatch_dtype(t.dtype, [&](auto tag) {
       using T = decltype(tag);
-      T v = t.dtype == DType::Bool ? static_cast<T>(scalar != 0) : static_cast<T>(scalar);
+      T v = from_double<T>(scalar, t.dtype == DType::Bool);
       *reinterpret_cast<T*>(storage) = v;
     });
     TensorDesc s = t;

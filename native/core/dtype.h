@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 namespace dendrite {
 
@@ -38,6 +40,28 @@ inline bool dtype_is_float(DType t) { return t == DType::Float32 || t == DType::
 
 // bool is stored as one byte holding 0 or 1.
 using bool_t = uint8_t;
+
+// Float -> integer conversion with every input defined: in range, truncation toward zero;
+// NaN, +-Inf and out-of-range values give the x86 "integer indefinite" (the minimum of the
+// 32- or 64-bit intermediate), which is what PyTorch produces on x86; narrower targets (uint8)
+// then wrap modulo 2^8, as PyTorch's conversion through int does. A plain static_cast would be
+// undefined behaviour for those inputs.
+template <class To, class From>
+To float_to_int(From v) {
+  using Wide = std::conditional_t<sizeof(To) == 8, int64_t, int32_t>;
+  constexpr double lo = static_cast<double>(std::numeric_limits<Wide>::min());
+  const double d = static_cast<double>(v);
+  Wide w = (d >= lo && d < -lo) ? static_cast<Wide>(d) : std::numeric_limits<Wide>::min();
+  return static_cast<To>(w);
+}
+
+// A double (a JS number) as a value of T: bool is v != 0, integers follow float_to_int.
+template <class T>
+T from_double(double v, bool is_bool) {
+  if (is_bool) return static_cast<T>(v != 0);
+  if constexpr (std::is_integral_v<T>) return float_to_int<T>(v);
+  else return static_cast<T>(v);
+}
 
 // Calls f(T{}) with T the C++ type of `t`. Every kernel that is generic over dtype goes through here.
 template <class F>

@@ -117,6 +117,22 @@ describe('tensor creation and reading', () => {
     }
   });
 
+  it('converts NaN, infinities and out-of-range floats to integers as PyTorch does on x86', () => {
+    // Reference values printed by PyTorch 1.13 (x86-64) for the same inputs.
+    expect(dt.tensor([NaN, Infinity, 1e10, -3.7, 300, 2.9]).to('int32').toArray()).toEqual([-2147483648, -2147483648, -2147483648, -3, 300, 2]);
+    expect(dt.tensor([NaN, -3.7, 300, 2.9]).to('uint8').toArray()).toEqual([0, 253, 44, 2]);
+    expect(Array.from(dt.tensor([NaN, 1e30, -5.5]).to('int64').dataSync() as BigInt64Array)).toEqual([-(2n ** 63n), -(2n ** 63n), -5n]);
+    expect(dt.full([2], NaN, { dtype: 'int32' }).toArray()).toEqual([-2147483648, -2147483648]);
+  });
+
+  it('accepts two numbers in where, as torch.where', () => {
+    const c = dt.tensor([true, false]);
+    expect(dt.where(c, 1, 0).dtype).toBe('int64');
+    expect(dt.where(c, 1, 0).toArray()).toEqual([1, 0]);
+    expect(dt.where(c, 0.5, 2).toArray()).toEqual([0.5, 2]);
+    expect(dt.where(c, true, false).toArray()).toEqual([true, false]);
+  });
+
   it('exposes the SIMD path chosen at load time and the thread count', () => {
     const info = dt.cpuInfo();
     expect(info.supportedPaths).toContain('scalar');

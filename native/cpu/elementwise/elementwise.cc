@@ -215,6 +215,13 @@ void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& i
 // to_bool is a runtime flag: bool and uint8 share the C++ type bool_t = uint8_t, so the
 // type alone cannot tell a cast to bool (0/1) from one to uint8 (the value).
 template <class From, class To>
+inline To convert_value(From v, bool to_bool) {
+  if (to_bool) return static_cast<To>(v != From(0));
+  if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) return float_to_int<To>(v);
+  else return static_cast<To>(v);
+}
+
+template <class From, class To>
 void cast_loop(char* const* p, const int64_t* s, int64_t n, bool to_bool) {
   if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
     // Contiguous runs: a plain copy for same-type casts, else a unit-stride loop that the
@@ -228,12 +235,12 @@ void cast_loop(char* const* p, const int64_t* s, int64_t n, bool to_bool) {
     const From* src = reinterpret_cast<const From*>(p[1]);
     To* dst = reinterpret_cast<To*>(p[0]);
     if (to_bool) for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i] != From(0));
-    else for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
+    else for (int64_t i = 0; i < n; ++i) dst[i] = convert_value<From, To>(src[i], false);
     return;
   }
   for (int64_t i = 0; i < n; ++i) {
     From v = *reinterpret_cast<const From*>(p[1] + i * s[1]);
-    To r = to_bool ? static_cast<To>(v != From(0)) : static_cast<To>(v);
+    To r = convert_value<From, To>(v, to_bool);
     *reinterpret_cast<To*>(p[0] + i * s[0]) = r;
   }
 }

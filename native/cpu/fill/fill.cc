@@ -8,7 +8,7 @@ void fill(const TensorDesc& out, double value) {
   StridedOperands it(descs, 1);
   dispatch_dtype(out.dtype, [&](auto tag) {
     using T = decltype(tag);
-    T v = out.dtype == DType::Bool ? static_cast<T>(value != 0) : static_cast<T>(value);
+    T v = from_double<T>(value, out.dtype == DType::Bool);
     it.run([v](char* const* p, const int64_t* s, int64_t n) {
       if (s[0] == sizeof(T)) {
         T* o = reinterpret_cast<T*>(p[0]);
@@ -27,7 +27,7 @@ void fill_affine(const TensorDesc& out, double start, double step) {
     using T = decltype(tag);
     T* o = out.ptr<T>();
     parallel_for(0, n, kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) o[i] = static_cast<T>(start + static_cast<double>(i) * step);
+      for (int64_t i = lo; i < hi; ++i) o[i] = from_double<T>(start + static_cast<double>(i) * step, false);
     });
   });
 }
