@@ -1,7 +1,7 @@
 // dendrite: the public API (see DESIGN.md, "The public API").
 import './ops/methods';
 import { native } from './native';
-import { emptyCache as emptyStorageCache } from './storage';
+import { emptyCache as emptyStorageCache, setCacheLimit as setStorageCacheLimit } from './storage';
 import { fail } from './errors';
 
 export { DendriteError, type ErrorCode } from './errors';
@@ -102,6 +102,15 @@ export function getNumThreads(): number {
 /** Frees cached (disposed, reusable) CPU buffers. */
 export function emptyCache(): void {
   emptyStorageCache();
+}
+
+/**
+ * Caps the bytes of disposed CPU buffers kept for reuse (default 256 MiB; items up to a
+ * quarter of it). 0 turns the cache off: every dispose then returns memory at once.
+ */
+export function setCacheLimit(bytes: number): void {
+  if (typeof bytes !== 'number' || !(bytes >= 0)) fail('ERR_ARGUMENT', 'setCacheLimit', 'a byte count >= 0', String(bytes));
+  setStorageCacheLimit(bytes);
 }
 
 export const cuda = {

@@ -117,6 +117,20 @@ describe('memory', () => {
     expect(dt.memory().numTensors).toBeLessThanOrEqual(before.numTensors + 1);
   });
 
+  it('keeps disposed buffers for reuse up to the cache limit, and none with the limit at 0', () => {
+    dt.emptyCache();
+    const big = dt.zeros([2 ** 20]); // 4 MiB
+    big.dispose();
+    expect(dt.memory().numBytesInCache).toBe(4 * 2 ** 20);
+    const again = dt.zeros([2 ** 20]);
+    expect(dt.memory().numBytesInCache).toBe(0);
+    dt.setCacheLimit(0);
+    again.dispose();
+    expect(dt.memory().numBytesInCache).toBe(0);
+    dt.setCacheLimit(256 * 2 ** 20);
+    expect(() => dt.setCacheLimit(-1)).toThrow(dt.DendriteError);
+  });
+
   it('reports native bytes per device', () => {
     const m = dt.memory();
     expect(m.devices.cpu.numBytes).toBe(m.numBytes);
