@@ -95,11 +95,17 @@ export function prod(x: Tensor, dim?: number | null, keepdim?: boolean | ReduceO
   const mask = reducedDims(x, dim, 'prod');
   const out = reduceRaw('prod', x, mask, parseKeep(keepdim), isFloat(x.dtype) ? x.dtype : 'int64');
   return record(out, 'prod', [x], (g) => {
-    // d prod / d x_i = prod / x_i; with zeros in the input that quotient is undefined, and the
-    // product-of-the-others formula is not implemented: say so rather than return NaN.
-    const zeros = x.eq(0).any().item();
-    if (zeros) fail('ERR_NOT_IMPLEMENTED', 'prod backward', 'an input without zeros', 'zeros in the input');
-    return [expandBack(g, x, mask).mul(expandBack(out, x, mask)).div(x)];
+    // d prod / d x_i is the product of the other elements of x_i's line: prod / x_i where the
+    // line has no zero; where it has exactly one, the product of the non-zero elements at that
+    // zero and 0 elsewhere; with two or more zeros, 0 everywhere (as torch.prod's backward).
+    const gFull = expandBack(g, x, mask);
+    const isZero = x.eq(0);
+    if (!isZero.any().item()) return [gFull.mul(expandBack(out, x, mask)).div(x)];
+    const zerosInLine = expandBack(reduceRaw('sum', isZero, mask, true, 'int64'), x, mask);
+    const othersAtZero = expandBack(reduceRaw('prod', x.where(isZero.logicalNot(), 1), mask, true, x.dtype), x, mask);
+    const quotient = expandBack(out, x, mask).div(x.where(isZero.logicalNot(), 1));
+    const local = quotient.where(zerosInLine.eq(0), othersAtZero.where(zerosInLine.eq(1).logicalAnd(isZero), 0));
+    return [gFull.mul(local)];
   });
 }
 

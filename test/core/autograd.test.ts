@@ -98,6 +98,21 @@ describe('autograd', () => {
     expect(() => y.backward()).toThrow(expect.objectContaining({ code: 'ERR_DISPOSED' }));
   });
 
+  it('differentiates prod through zeros as PyTorch (product of the others at a single zero)', () => {
+    // Reference gradients printed by PyTorch 1.13 for the same inputs.
+    const cases: [number[], number[]][] = [[[2, 3, 4], [12, 8, 6]], [[2, 0, 4], [0, 8, 0]], [[0, 0, 4], [0, 0, 0]]];
+    for (const [v, want] of cases) {
+      const x = dt.tensor([v], { dtype: 'float64', requiresGrad: true });
+      x.prod(1).sum().backward();
+      expect(x.grad!.toArray()).toEqual([want]);
+    }
+    const y = dt.tensor([[2, 0], [3, 5]], { requiresGrad: true });
+    y.prod().backward();
+    expect(y.grad!.toArray()).toEqual([[0, 30], [0, 0]]);
+    const z = dt.tensor([[1.5, 0, -2], [0.5, 3, 1.25]], { dtype: 'float64', requiresGrad: true });
+    expect(dt.autograd.gradcheck((t) => t.prod(1), [z])).toBe(true);
+  });
+
   it('leaf grads survive tidy', () => {
     const w = dt.tensor([1, 2, 3], { requiresGrad: true });
     dt.tidy(() => {
