@@ -149,6 +149,10 @@ async function main() {
   }
 
   const counts = Object.fromEntries(files.map((f) => [f, { passed: 0, failed: 0, skipped: 0 }]));
+  // Kernel name -> cpu fallback calls, per test file (the difference of fallbackStats() around each spec).
+  const fileFallbacks = Object.fromEntries(files.map((f) => [f, {}]));
+  let dendriteTfjs = null;
+  let statsBefore = {};
   const failures = [];
   const suiteErrors = [];
   const done = new Promise((resolve) => {
@@ -158,9 +162,15 @@ async function main() {
       },
       specStarted(r) {
         if (process.env.TFJS_TEST_DEBUG) console.error('start', r.fullName);
+        statsBefore = dendriteTfjs.fallbackStats();
       },
       specDone(r) {
         const f = specFile.get(r.id) ?? '?';
+        const fb = (fileFallbacks[f] ??= {});
+        for (const [k, n] of Object.entries(dendriteTfjs.fallbackStats())) {
+          const d = n - (statsBefore[k] ?? 0);
+          if (d > 0) fb[k] = (fb[k] ?? 0) + d;
+        }
         const c = (counts[f] ??= { passed: 0, failed: 0, skipped: 0 });
         if (r.status === 'passed') c.passed++;
         else if (r.status === 'failed') {
@@ -180,7 +190,7 @@ async function main() {
   // it registered the chained ops and gradients the tests use.
   require(bundlePath);
   // The backend under test, through the published packages (as a user would load it).
-  const dendriteTfjs = require(path.join(root, 'dist/backends/tfjs/index.js'));
+  dendriteTfjs = require(path.join(root, 'dist/backends/tfjs/index.js'));
   // A spec whose promise never settles would otherwise let the process exit with nothing said.
   const keepAlive = setInterval(() => {}, 1000);
   env.execute();
@@ -202,7 +212,7 @@ async function main() {
   }
   console.log(`${'total'.padEnd(width)}  ${String(passed).padStart(6)}  ${String(failed).padStart(6)}   (${seconds.toFixed(1)} s)`);
   console.log(`cpu fallbacks used: ${JSON.stringify(dendriteTfjs.fallbackStats())}`);
-  if (json) console.log(JSON.stringify({ counts, failures, suiteErrors, seconds, fallbackStats: dendriteTfjs.fallbackStats() }));
+  if (json) console.log(JSON.stringify({ counts, failures, suiteErrors, seconds, fallbackStats: dendriteTfjs.fallbackStats(), fileFallbacks }));
   process.exitCode = failed > 0 || suiteErrors.length > 0 ? 1 : 0;
 }
 
