@@ -21,6 +21,7 @@ interface Result {
 const NATIVE_ONLY = [
   'ops/conv2d_test', 'ops/conv2d_transpose_test', 'ops/depthwise_conv2d_test', 'ops/max_pool_test', 'ops/avg_pool_test',
   'ops/batchnorm_test', 'ops/conv1d_test', 'ops/conv2d_separable_test', 'ops/mirror_pad_test',
+  'ops/image/resize_bilinear_test', 'ops/image/resize_nearest_neighbor_test',
 ];
 
 function run(): Result {

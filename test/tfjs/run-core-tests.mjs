@@ -31,7 +31,6 @@ export const REQUIRED_FILES = [
   'add_test', 'sub_test', 'arithmetic_test', 'exp_test', 'log_test', 'sqrt_test', 'relu_test', 'sigmoid_test',
   'tanh_test', 'softmax_test', 'sum_test', 'mean_test', 'max_test', 'min_test', 'arg_max_test', 'mat_mul_test',
   'transpose_test', 'tensor_test', 'concat_test', 'slice_test', 'pad_test', 'gather_test', 'one_hot_test',
-  // Their kernels run on the cpu fallback until the conv branch (issue 4) brings native ones.
   'conv2d_test', 'conv2d_transpose_test', 'depthwise_conv2d_test', 'max_pool_test', 'avg_pool_test', 'batchnorm_test',
 ];
 
@@ -63,7 +62,7 @@ export const OTHER_FILES = [
   'space_to_batch_nd_test', 'split_test', 'square_test', 'squeeze_test', 'stack_test', 'step_test',
   'strided_slice_test', 'tan_test', 'tile_test', 'to_pixels_test', 'topk_test', 'truncated_normal_test',
   'unique_test', 'unsorted_segment_sum_test', 'unstack_test', 'where_async_test', 'where_test',
-  'zeros_like_test', 'zeros_test'
+  'zeros_like_test', 'zeros_test', 'ops/image/resize_bilinear_test', 'ops/image/resize_nearest_neighbor_test',
 ];
 
 export const DEFAULT_FILES = [...REQUIRED_FILES, ...OTHER_FILES];

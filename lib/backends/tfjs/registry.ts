@@ -13,13 +13,14 @@ import { convKernels } from './kernels/conv';
 import { poolKernels } from './kernels/pool';
 import { normKernels } from './kernels/norm';
 import { padKernels } from './kernels/pad';
+import { resizeKernels } from './kernels/resize';
 import { fallbackKernel } from './fallback';
 
 export const BACKEND_NAME = 'dendrite';
 
 const NATIVE: KernelConfig[] = [
   ...binaryKernels, ...unaryKernels, ...reduceKernels, ...matmulKernels, ...shapeKernels, ...miscKernels,
-  ...convKernels, ...poolKernels, ...normKernels, ...padKernels,
+  ...convKernels, ...poolKernels, ...normKernels, ...padKernels, ...resizeKernels,
 ];
 
 /**
@@ -35,9 +36,8 @@ export const FALLBACK: readonly string[] = [
   'Where', 'TopK', 'Unique',
   // Elementwise functions dendrite has no native kernel for.
   'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
-  // Scans, index scatter/gather by coordinates, resize.
-  'Cumsum', 'Cumprod', 'GatherNd', 'ScatterNd', 'ResizeBilinear', 'ResizeBilinearGrad',
-  'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad', 'Multinomial', 'ComplexAbs', 'FFT', 'IFFT',
+  // Scans, index scatter/gather by coordinates, sampling, complex.
+  'Cumsum', 'Cumprod', 'GatherNd', 'ScatterNd', 'Multinomial', 'ComplexAbs', 'FFT', 'IFFT',
 ];
 
 const NATIVE_NAMES = new Set(NATIVE.map((k) => k.kernelName));
