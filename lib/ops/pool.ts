@@ -12,7 +12,7 @@ import { intPair, type IntPair } from './conv';
 declare module '../native' {
   interface NativeAddon {
     maxPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
-      y: ArrayBuffer, indices: ArrayBuffer, x: ArrayBuffer): void;
+      y: ArrayBuffer, indices: ArrayBuffer, x: ArrayBuffer, ignoreNan?: boolean): void;
     maxPool2dBackward(gx: ArrayBuffer, gy: ArrayBuffer, indices: ArrayBuffer): void;
     avgPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
       countIncludePad: boolean, divisorOverride: number, y: ArrayBuffer, x: ArrayBuffer): void;

@@ -21,7 +21,7 @@ cpu::PoolParams pool_params(const Napi::CallbackInfo& info, const char* op) {
   return p;
 }
 
-// maxPool2d(window..., y, indices, x)
+// maxPool2d(window..., y, indices, x, ignoreNan?)
 Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maxPool2d";
@@ -30,6 +30,7 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
     TensorDesc y = read_tensor(meta, info[kNumParams], op);
     TensorDesc indices = read_tensor(meta, info[kNumParams + 1], op);
     TensorDesc x = read_tensor(meta, info[kNumParams + 2], op);
+    if (info.Length() > kNumParams + 3 && !info[kNumParams + 3].IsUndefined()) p.ignore_nan = arg_bool(info, kNumParams + 3, op);
     cpu::max_pool2d_forward(y, indices, x, p);
     return info.Env().Undefined();
   });

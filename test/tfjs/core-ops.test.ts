@@ -11,7 +11,18 @@ interface Result {
   counts: Record<string, { passed: number; failed: number; skipped: number }>;
   failures: { file: string; name: string; message: string }[];
   suiteErrors: { name: string; message: string }[];
+  fileFallbacks: Record<string, Record<string, number>>;
 }
+
+/**
+ * Files whose kernels are all native: they must not touch the cpu fallback at all (the
+ * conv-family files ran on it before the native conv kernels; this proves they no longer do).
+ */
+const NATIVE_ONLY = [
+  'ops/conv2d_test', 'ops/conv2d_transpose_test', 'ops/depthwise_conv2d_test', 'ops/max_pool_test', 'ops/avg_pool_test',
+  'ops/batchnorm_test', 'ops/conv1d_test', 'ops/conv2d_separable_test', 'ops/mirror_pad_test',
+  'ops/image/resize_bilinear_test', 'ops/image/resize_nearest_neighbor_test',
+];
 
 function run(): Result {
   let stdout: string;
@@ -34,6 +45,12 @@ describe('tfjs-core op tests on the dendrite backend', () => {
       expect(failed).toEqual([]);
       expect(c.failed).toBe(0);
       expect(c.passed).toBeGreaterThan(0);
+    });
+  }
+  for (const file of NATIVE_ONLY) {
+    it(`${file} runs on native kernels only (no cpu fallback)`, () => {
+      expect(result.counts[file]?.passed ?? 0).toBeGreaterThan(0);
+      expect(result.fileFallbacks[file]).toEqual({});
     });
   }
   it('has no suite-level errors', () => {

@@ -31,7 +31,6 @@ export const REQUIRED_FILES = [
   'add_test', 'sub_test', 'arithmetic_test', 'exp_test', 'log_test', 'sqrt_test', 'relu_test', 'sigmoid_test',
   'tanh_test', 'softmax_test', 'sum_test', 'mean_test', 'max_test', 'min_test', 'arg_max_test', 'mat_mul_test',
   'transpose_test', 'tensor_test', 'concat_test', 'slice_test', 'pad_test', 'gather_test', 'one_hot_test',
-  // Their kernels run on the cpu fallback until the conv branch (issue 4) brings native ones.
   'conv2d_test', 'conv2d_transpose_test', 'depthwise_conv2d_test', 'max_pool_test', 'avg_pool_test', 'batchnorm_test',
 ];
 
@@ -63,7 +62,7 @@ export const OTHER_FILES = [
   'space_to_batch_nd_test', 'split_test', 'square_test', 'squeeze_test', 'stack_test', 'step_test',
   'strided_slice_test', 'tan_test', 'tile_test', 'to_pixels_test', 'topk_test', 'truncated_normal_test',
   'unique_test', 'unsorted_segment_sum_test', 'unstack_test', 'where_async_test', 'where_test',
-  'zeros_like_test', 'zeros_test'
+  'zeros_like_test', 'zeros_test', 'ops/image/resize_bilinear_test', 'ops/image/resize_nearest_neighbor_test',
 ];
 
 export const DEFAULT_FILES = [...REQUIRED_FILES, ...OTHER_FILES];
@@ -149,6 +148,10 @@ async function main() {
   }
 
   const counts = Object.fromEntries(files.map((f) => [f, { passed: 0, failed: 0, skipped: 0 }]));
+  // Kernel name -> cpu fallback calls, per test file (the difference of fallbackStats() around each spec).
+  const fileFallbacks = Object.fromEntries(files.map((f) => [f, {}]));
+  let dendriteTfjs = null;
+  let statsBefore = {};
   const failures = [];
   const suiteErrors = [];
   const done = new Promise((resolve) => {
@@ -158,9 +161,15 @@ async function main() {
       },
       specStarted(r) {
         if (process.env.TFJS_TEST_DEBUG) console.error('start', r.fullName);
+        statsBefore = dendriteTfjs.fallbackStats();
       },
       specDone(r) {
         const f = specFile.get(r.id) ?? '?';
+        const fb = (fileFallbacks[f] ??= {});
+        for (const [k, n] of Object.entries(dendriteTfjs.fallbackStats())) {
+          const d = n - (statsBefore[k] ?? 0);
+          if (d > 0) fb[k] = (fb[k] ?? 0) + d;
+        }
         const c = (counts[f] ??= { passed: 0, failed: 0, skipped: 0 });
         if (r.status === 'passed') c.passed++;
         else if (r.status === 'failed') {
@@ -180,7 +189,7 @@ async function main() {
   // it registered the chained ops and gradients the tests use.
   require(bundlePath);
   // The backend under test, through the published packages (as a user would load it).
-  const dendriteTfjs = require(path.join(root, 'dist/backends/tfjs/index.js'));
+  dendriteTfjs = require(path.join(root, 'dist/backends/tfjs/index.js'));
   // A spec whose promise never settles would otherwise let the process exit with nothing said.
   const keepAlive = setInterval(() => {}, 1000);
   env.execute();
@@ -202,7 +211,7 @@ async function main() {
   }
   console.log(`${'total'.padEnd(width)}  ${String(passed).padStart(6)}  ${String(failed).padStart(6)}   (${seconds.toFixed(1)} s)`);
   console.log(`cpu fallbacks used: ${JSON.stringify(dendriteTfjs.fallbackStats())}`);
-  if (json) console.log(JSON.stringify({ counts, failures, suiteErrors, seconds, fallbackStats: dendriteTfjs.fallbackStats() }));
+  if (json) console.log(JSON.stringify({ counts, failures, suiteErrors, seconds, fallbackStats: dendriteTfjs.fallbackStats(), fileFallbacks }));
   process.exitCode = failed > 0 || suiteErrors.length > 0 ? 1 : 0;
 }
 

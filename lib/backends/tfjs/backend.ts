@@ -19,6 +19,12 @@ export interface TensorData {
   tensor: Tensor | null;
   strings: Uint8Array[] | null;
   complex: { real: TensorInfo; imag: TensorInfo } | null;
+  /**
+   * Other layouts of the same values that conv-family kernels made from it or alongside it
+   * (e.g. the NCHW copy of an NHWC activation), keyed by layout and shape; freed with the entry.
+   * tfjs data is immutable, so a twin never goes stale.
+   */
+  twins?: Map<string, Tensor>;
 }
 
 /** tfjs dtype -> dendrite dtype (numeric ones only). */
@@ -144,6 +150,7 @@ export class DendriteBackend extends KernelBackend {
       this.disposeData(entry.complex.imag.dataId, true);
     }
     entry.tensor?.dispose();
+    if (entry.twins) for (const t of entry.twins.values()) t.dispose();
     this.data.delete(dataId);
     return true;
   }

@@ -9,12 +9,18 @@ import { reduceKernels } from './kernels/reduce';
 import { matmulKernels } from './kernels/matmul';
 import { shapeKernels } from './kernels/shape';
 import { miscKernels } from './kernels/misc';
+import { convKernels } from './kernels/conv';
+import { poolKernels } from './kernels/pool';
+import { normKernels } from './kernels/norm';
+import { padKernels } from './kernels/pad';
+import { resizeKernels } from './kernels/resize';
 import { fallbackKernel } from './fallback';
 
 export const BACKEND_NAME = 'dendrite';
 
 const NATIVE: KernelConfig[] = [
   ...binaryKernels, ...unaryKernels, ...reduceKernels, ...matmulKernels, ...shapeKernels, ...miscKernels,
+  ...convKernels, ...poolKernels, ...normKernels, ...padKernels, ...resizeKernels,
 ];
 
 /**
@@ -22,10 +28,6 @@ const NATIVE: KernelConfig[] = [
  * back). Keep this short: each entry is a kernel dendrite should grow.
  */
 export const FALLBACK: readonly string[] = [
-  // Convolution, pooling and batch norm: native kernels come with the conv branch (issue 4).
-  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D',
-  'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
-  'FusedDepthwiseConv2D', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'FusedBatchNorm', 'MirrorPad',
   // Reversal needs negative strides, which dendrite views do not have.
   'Reverse',
   // Block rearrangements (dilated pooling goes through them).
@@ -34,9 +36,8 @@ export const FALLBACK: readonly string[] = [
   'Where', 'TopK', 'Unique',
   // Elementwise functions dendrite has no native kernel for.
   'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
-  // Scans, index scatter/gather by coordinates, resize.
-  'Cumsum', 'Cumprod', 'GatherNd', 'ScatterNd', 'ResizeBilinear', 'ResizeBilinearGrad',
-  'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad', 'Multinomial', 'ComplexAbs', 'FFT', 'IFFT',
+  // Scans, index scatter/gather by coordinates, sampling, complex.
+  'Cumsum', 'Cumprod', 'GatherNd', 'ScatterNd', 'Multinomial', 'ComplexAbs', 'FFT', 'IFFT',
 ];
 
 const NATIVE_NAMES = new Set(NATIVE.map((k) => k.kernelName));

@@ -68,6 +68,7 @@ inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return ((o + 1
 
 void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x, const PoolParams& p) {
   const char* op = "maxPool2d";
+  const bool ignore_nan = p.ignore_nan;
   check_params(op, p);
   Planes g = planes_of(op, x, y);
   check_indices(op, indices, y);
@@ -95,7 +96,7 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
           for (int64_t ih = h0; ih < h1; ih += p.dil_h)
             for (int64_t iw = w0; iw < w1; iw += p.dil_w) {
               const T v = in[ih * g.W + iw];
-              if (v > best || std::isnan(v)) {
+              if (v > best || (!ignore_nan && std::isnan(v))) {
                 best = v;
                 best_i = ih * g.W + iw;
               }

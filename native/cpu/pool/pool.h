@@ -10,9 +10,11 @@ namespace dendrite::cpu {
 
 struct PoolParams {
   int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
+  // Max pooling only: skip NaNs (TensorFlow's rule) instead of letting them win (PyTorch's).
+  bool ignore_nan = false;
 };
 
-// x [N, C, H, W]; y, indices [N, C, OH, OW]. NaN wins, as in PyTorch.
+// x [N, C, H, W]; y, indices [N, C, OH, OW]. NaN wins, as in PyTorch, unless p.ignore_nan.
 void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x, const PoolParams& p);
 // gx = 0, then gx[plane][indices] += gy (the backward of max and adaptive max pooling).
 void max_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const TensorDesc& indices);

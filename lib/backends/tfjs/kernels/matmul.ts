@@ -14,7 +14,7 @@ import { GEMM_ACTIVATIONS } from '../../../ops/blas';
 import type { DendriteBackend } from '../backend';
 import { numericKernel, attr, type KernelArgs } from './common';
 
-type Activation = 'linear' | 'relu' | 'prelu' | 'elu' | 'relu6' | 'leakyrelu' | 'sigmoid';
+export type Activation = 'linear' | 'relu' | 'prelu' | 'elu' | 'relu6' | 'leakyrelu' | 'sigmoid';
 
 const EPILOGUE: Partial<Record<Activation, number>> = {
   linear: GEMM_ACTIVATIONS.none, relu: GEMM_ACTIVATIONS.relu, sigmoid: GEMM_ACTIVATIONS.sigmoid,
@@ -76,20 +76,23 @@ function batchMatMul(backend: DendriteBackend, aInfo: TensorInfo, bInfo: TensorI
   return matmul(a, b);
 }
 
-function applyActivation(y: Tensor, act: Activation, args: KernelArgs): Tensor {
+/** tfjs's fused activations on y; `alpha` (prelu weights) broadcasts against y. */
+export function activate(y: Tensor, act: Activation, alpha: Tensor | null, leakyreluAlpha: number | undefined): Tensor {
   switch (act) {
     case 'linear': return y;
     case 'relu': return floatUnaryRaw(UNARY.relu, y);
     case 'relu6': return floatUnaryRaw(UNARY.clamp, y, 0, 6);
     case 'elu': return floatUnaryRaw(UNARY.elu, y, 1);
     case 'sigmoid': return floatUnaryRaw(UNARY.sigmoid, y);
-    case 'leakyrelu': return floatUnaryRaw(UNARY.leakyRelu, y, attr<number>(args.attrs, 'leakyreluAlpha') ?? 0.2);
-    case 'prelu': {
-      const alpha = args.backend.viewOf(args.inputs.preluActivationWeights);
-      return where(gt(y, 0), y, mul(y, alpha));
-    }
-    default: throw new Error(`_FusedMatMul: unknown activation ${act as string}`);
+    case 'leakyrelu': return floatUnaryRaw(UNARY.leakyRelu, y, leakyreluAlpha ?? 0.2);
+    case 'prelu': return where(gt(y, 0), y, mul(y, alpha!));
+    default: throw new Error(`dendrite: unknown fused activation ${act as string}`);
   }
+}
+
+function applyActivation(y: Tensor, act: Activation, args: KernelArgs): Tensor {
+  const alpha = act === 'prelu' ? args.backend.viewOf(args.inputs.preluActivationWeights) : null;
+  return activate(y, act, alpha, attr<number>(args.attrs, 'leakyreluAlpha'));
 }
 
 export const matmulKernels: KernelConfig[] = [
