@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -42,11 +43,16 @@ void taps_ref(float* out, const float* base, const int64_t* offsets, const float
   }
 }
 
+void gather_rows_ref(float* dst, int64_t dst_stride, const float* src, const int64_t* offsets, int64_t rows, int64_t len) {
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * dst_stride, src + offsets[r], sizeof(float) * len);
+}
+
 void fill_scalar(ConvTable& t) {
   t.axpy_f32 = axpy_ref;
   t.add_scalar_f32 = add_scalar_ref;
   t.dot_f32 = dot_ref;
   t.taps_f32 = taps_ref;
+  t.gather_rows_f32 = gather_rows_ref;
 }
 
 const ConvTable& table() {
@@ -412,6 +418,84 @@ void depthwise_backward_weight(const Geometry& g, T* gw, const T* gy, const T* x
   });
 }
 
+// ---- stride 1, float32: the flat column matrix ----
+//
+// Each image's channels are copied into zero-padded planes of pitch Wp (the depthwise layout).
+// Output (oh, ow) is then flat column oh * Wp + ow, and row (c, r, s) of the column matrix is
+// plane c read from the fixed offset r*dh*Wp + s*dw: one contiguous run. So the GEMM packs its
+// B panels straight from the planes (no column matrix, no per-element index math), the weights
+// are packed once per call, and bias and activation run in the GEMM's epilogue. The price is
+// Wp - OW extra columns per output row, computed and dropped when the result is cropped into y.
+// One GEMM may span several images (column j is image j / Q, flat position j % Q, Q = OH * Wp),
+// so small images still give the GEMM long rows.
+
+bool flat_forward_applies(const Geometry& g) {
+  return g.p.stride_h == 1 && g.p.stride_w == 1 && !g.depthwise() && !g.pointwise();
+}
+
+void flat_forward(const Geometry& g, float* y, const float* x, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t Q = g.OH * d.Wp, plane = d.plane_size, RS = g.R * g.S;
+  const int threads = num_threads();
+  // Columns per GEMM call: its B block (CRS x cols) and C block (Kg x cols) each within kColBytes.
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  int64_t batch = std::clamp<int64_t>(cols / Q, 1, g.N);
+  if (threads > 1 && g.N * g.p.groups >= threads)
+    batch = std::min(batch, std::max<int64_t>(1, g.N * g.p.groups / threads));
+  const int64_t batches = (g.N + batch - 1) / batch, items = batches * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  // Row k = (c, r, s) of the column matrix starts at this offset from the batch's first plane.
+  std::vector<int64_t> row_offsets(static_cast<size_t>(g.CRS));
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * plane + d.offsets[t];
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
+  const ConvTable& t = table();
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* planes = scratch<float>(kScratchA, batch * g.Cg * plane);
+    float* cblock = scratch<float>(kScratchB, g.Kg * cols);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t grp = it % g.p.groups, n0 = it / g.p.groups * batch, nb = std::min(batch, g.N - n0);
+      for (int64_t b = 0; b < nb; ++b)
+        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + ((n0 + b) * g.C + grp * g.Cg + c) * g.HW, g, d, planes + (b * g.Cg + c) * plane);
+      GemmEpilogue ep;
+      ep.bias = bias ? bias + grp * g.Kg : nullptr;
+      ep.bias_kind = GemmBias::Row;
+      const int64_t total = nb * Q;
+      for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        const int64_t j1 = std::min(total, j0 + cols), width = j1 - j0;
+        GemmPackB pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t nc, int nr, float* dst) {
+          for (int64_t p0 = 0; p0 < nc; p0 += nr, dst += nr * kc) {
+            const int64_t n = std::min<int64_t>(nr, nc - p0);
+            for (int64_t i = 0; i < n;) {  // a panel may straddle two images
+              const int64_t j = j0 + c0 + p0 + i, b = j / Q, q = j - b * Q, len = std::min(n - i, Q - q);
+              t.gather_rows_f32(dst + i, nr, planes + b * g.Cg * plane + q, row_offsets.data() + k0, kc, len);
+              i += len;
+            }
+            if (n < nr)
+              for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + n, dst + (k + 1) * nr, 0.0f);
+          }
+        };
+        packed[grp]->multiply(width, pack, 0.0f, cblock, width, ep, outer ? 1 : threads);
+        // Crop: keep the columns ow < OW of every output row the block touches.
+        for (int64_t j = j0; j < j1;) {
+          const int64_t b = j / Q, q = j - b * Q, oh = q / d.Wp, ow = q - oh * d.Wp;
+          const int64_t len = std::min(d.Wp - ow, j1 - j), valid = std::min(ow + len, g.OW) - ow;
+          if (valid > 0) {
+            float* yrow = y + ((n0 + b) * g.K + grp * g.Kg) * g.P + oh * g.OW + ow;
+            const float* crow = cblock + (j - j0);
+            for (int64_t k = 0; k < g.Kg; ++k) std::memcpy(yrow + k * g.P, crow + k * width, sizeof(float) * valid);
+          }
+          j += len;
+        }
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
 // ---- drivers ----
 
 template <class T>
@@ -425,6 +509,9 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   if (g.N == 0 || g.K == 0 || g.P == 0) return;
   if (g.CRS == 0) return fill_planes(y, g.N, g.K, g.P, bias);
   if (g.depthwise()) return depthwise_forward(g, y, x, w, bias);
+  if constexpr (std::is_same_v<T, float>) {
+    if (flat_forward_applies(g)) return flat_forward(g, y, x, w, bias);
+  }
   const int threads = num_threads();
   if (g.pointwise()) {
     auto images = [&](int64_t lo, int64_t hi) {
@@ -442,6 +529,11 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   const int64_t tile = choose_tile(g, sizeof(T), g.N * g.p.groups, threads);
   const int64_t tiles = (g.P + tile - 1) / tile;
   const int64_t items = g.N * g.p.groups * tiles;
+  // float32: each group's weights packed once for every tile, the bias added in the epilogue.
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  if constexpr (std::is_same_v<T, float>)
+    for (int64_t grp = 0; grp < g.p.groups; ++grp)
+      packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
   auto run = [&](int64_t lo, int64_t hi) {
     T* col = scratch<T>(kScratchA, g.CRS * tile);
     for (int64_t it = lo; it < hi; ++it) {
@@ -449,8 +541,15 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
       const int64_t p0 = t * tile, p1 = std::min(g.P, p0 + tile);
       im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col, 0, g.Cg);
       T* yt = y + (n * g.K + grp * g.Kg) * g.P + p0;
-      gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
-      if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
+      if constexpr (std::is_same_v<T, float>) {
+        GemmEpilogue ep;
+        ep.bias = bias ? bias + grp * g.Kg : nullptr;
+        ep.bias_kind = GemmBias::Row;
+        packed[grp]->multiply(false, p1 - p0, col, p1 - p0, 0.0f, yt, g.P, ep, threads);
+      } else {
+        gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
+        if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
+      }
     }
   };
   if (threads > 1 && items >= threads) parallel_for(0, items, 1, run);
@@ -481,6 +580,11 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
     return;
   }
   const int64_t tile = choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  // float32: each group's W^T packed once for every tile.
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  if constexpr (std::is_same_v<T, float>)
+    for (int64_t grp = 0; grp < g.p.groups; ++grp)
+      packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
   // Tiles of one image overlap in the input (the kernel's halo), so one image stays on one
   // thread; with fewer images than threads, col2im splits over channels instead.
   auto image = [&](int64_t n, T* col, bool split_channels) {
@@ -490,8 +594,11 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
       T* gxg = gxn + grp * g.Cg * g.HW;
       for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
         const int64_t p1 = std::min(g.P, p0 + tile);
-        gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gy + (n * g.K + grp * g.Kg) * g.P + p0, g.P,
-                T(0), col, p1 - p0);
+        const T* gyt = gy + (n * g.K + grp * g.Kg) * g.P + p0;
+        if constexpr (std::is_same_v<T, float>)
+          packed[grp]->multiply(false, p1 - p0, gyt, g.P, 0.0f, col, p1 - p0, GemmEpilogue{}, num_threads());
+        else
+          gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gyt, g.P, T(0), col, p1 - p0);
         if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_tile(gxg, g, p0, p1, col, lo, hi); });
         else col2im_tile(gxg, g, p0, p1, col, 0, g.Cg);
       }
