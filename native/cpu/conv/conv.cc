@@ -102,7 +102,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t
 // Per-thread scratch that only grows. Column tiles and padded planes run to hundreds of KiB;
 // allocated per call, glibc serves such blocks from fresh mmap()s, so every call would pay a
 // page fault per 4 KiB it touches (measured: ~1.5 ms per MiB on the bench machine).
-enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kScratchD = 3, kNumScratch = 4 };
 
 template <class T>
 T* scratch(ScratchSlot slot, int64_t n) {
@@ -496,6 +496,92 @@ void flat_forward(const Geometry& g, float* y, const float* x, const float* w, c
   else run(0, items);
 }
 
+// The stride-1 adjoints on the same flat layout. gy enters as flat columns too (flat_rows: zero
+// in the Wp - OW gap columns). Input: col = W^T gy over flat columns, whose gap columns are
+// then exactly zero, so col2im is one long axpy per row (c, r, s) onto zero-padded planes,
+// cropped into gx. Weight: im2col is one contiguous copy per row (c, r, s) of the padded
+// planes, then gw += gy col^T.
+
+// Rows k < rows of gy (row k at src + k * P, OH x OW) as flat columns [j0, j0 + width) of
+// pitch Wp, into dst with row stride ld.
+void flat_rows(float* dst, int64_t ld, const float* src, int64_t rows, const Geometry& g, int64_t Wp, int64_t j0,
+               int64_t width) {
+  for (int64_t j = j0; j < j0 + width;) {
+    const int64_t oh = j / Wp, ow = j - oh * Wp, len = std::min(Wp - ow, j0 + width - j);
+    const int64_t valid = std::clamp<int64_t>(g.OW - ow, 0, len);
+    for (int64_t k = 0; k < rows; ++k) {
+      float* dk = dst + k * ld + (j - j0);
+      std::memcpy(dk, src + k * g.P + oh * g.OW + ow, sizeof(float) * valid);
+      std::fill(dk + valid, dk + len, 0.0f);
+    }
+    j += len;
+  }
+}
+
+bool flat_backward_applies(const Geometry& g) { return flat_forward_applies(g); }
+
+void flat_backward_input(const Geometry& g, float* gx, const float* gy, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t Q = g.OH * d.Wp, plane = d.plane_size, RS = g.R * g.S;
+  const int threads = num_threads();
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  const int64_t items = g.N * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  std::vector<int64_t> row_offsets(static_cast<size_t>(g.CRS));
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * plane + d.offsets[t];
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* planes = scratch<float>(kScratchA, g.Cg * plane);
+    float* gyc = scratch<float>(kScratchB, g.Kg * cols);
+    float* col = scratch<float>(kScratchC, g.CRS * cols);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t n = it / g.p.groups, grp = it % g.p.groups;
+      std::fill(planes, planes + g.Cg * plane, 0.0f);
+      for (int64_t j0 = 0; j0 < Q; j0 += cols) {
+        const int64_t width = std::min(cols, Q - j0);
+        flat_rows(gyc, width, gy + (n * g.K + grp * g.Kg) * g.P, g.Kg, g, d.Wp, j0, width);
+        packed[grp]->multiply(false, width, gyc, width, 0.0f, col, width, GemmEpilogue{}, outer ? 1 : threads);
+        // Rows of channel c land on plane c only, so channels split over threads.
+        auto scatter = [&](int64_t c_lo, int64_t c_hi) {
+          for (int64_t k = c_lo * RS; k < c_hi * RS; ++k) axpy<float>(planes + row_offsets[k] + j0, 1.0f, col + k * width, width);
+        };
+        if (outer) scatter(0, g.Cg);
+        else parallel_for(0, g.Cg, 1, scatter);
+      }
+      for (int64_t c = 0; c < g.Cg; ++c) {
+        float* gxc = gx + (n * g.C + grp * g.Cg + c) * g.HW;
+        const float* src = planes + c * plane + g.p.pad_h * d.Wp + g.p.pad_w;
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, src + ih * d.Wp, sizeof(float) * g.W);
+        if (bias) add_scalar<float>(gxc, bias[grp * g.Cg + c], g.HW);
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
+// acc (K x CRS) += image n's contribution (slot C stays free for the caller's partial sums).
+void flat_backward_weight_image(const Geometry& g, const Depthwise& d, const std::vector<int64_t>& row_offsets, int64_t n,
+                                const float* gy, const float* x, float* acc, int64_t cols) {
+  const int64_t Q = g.OH * d.Wp, plane = d.plane_size;
+  float* planes = scratch<float>(kScratchA, g.Cg * plane);
+  float* gyc = scratch<float>(kScratchB, g.Kg * cols);
+  float* col = scratch<float>(kScratchD, g.CRS * cols);
+  const ConvTable& t = table();
+  for (int64_t grp = 0; grp < g.p.groups; ++grp) {
+    for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + (n * g.C + grp * g.Cg + c) * g.HW, g, d, planes + c * plane);
+    for (int64_t j0 = 0; j0 < Q; j0 += cols) {
+      const int64_t width = std::min(cols, Q - j0);
+      flat_rows(gyc, width, gy + (n * g.K + grp * g.Kg) * g.P, g.Kg, g, d.Wp, j0, width);
+      t.gather_rows_f32(col, width, planes + j0, row_offsets.data(), g.CRS, width);
+      sgemm(false, true, g.Kg, g.CRS, width, 1.0f, gyc, width, col, width, 1.0f, acc + grp * g.Kg * g.CRS, g.CRS);
+    }
+  }
+}
+
 // ---- drivers ----
 
 template <class T>
@@ -561,6 +647,9 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
   if (g.N == 0 || g.C == 0 || g.HW == 0) return;
   if (g.K == 0 || g.P == 0 || g.R * g.S == 0) return fill_planes(gx, g.N, g.C, g.HW, bias);
   if (g.depthwise()) return depthwise_backward_input(g, gx, gy, w, bias);
+  if constexpr (std::is_same_v<T, float>) {
+    if (flat_backward_applies(g)) return flat_backward_input(g, gx, gy, w, bias);
+  }
   const int threads = num_threads();
   const bool outer = threads > 1 && g.N >= threads;
   auto add_bias = [&](int64_t n) {
@@ -625,8 +714,27 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
   const int threads = num_threads();
   const bool pointwise = g.pointwise();
   const int64_t tile = pointwise ? g.P : choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  bool flat = false;
+  Depthwise d{};
+  std::vector<int64_t> row_offsets;
+  const int64_t flat_cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  if constexpr (std::is_same_v<T, float>) {
+    flat = flat_backward_applies(g);
+    if (flat) {
+      d = depthwise_layout(g);
+      row_offsets.resize(static_cast<size_t>(g.CRS));
+      for (int64_t c = 0; c < g.Cg; ++c)
+        for (int64_t t = 0; t < d.RS; ++t) row_offsets[c * d.RS + t] = c * d.plane_size + d.offsets[t];
+    }
+  }
   // acc += this range of images' contribution.
   auto images = [&](int64_t lo, int64_t hi, T* acc, T* col, bool split_channels) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (flat) {
+        for (int64_t n = lo; n < hi; ++n) flat_backward_weight_image(g, d, row_offsets, n, gy, x, acc, flat_cols);
+        return;
+      }
+    }
     for (int64_t n = lo; n < hi; ++n)
       for (int64_t grp = 0; grp < g.p.groups; ++grp) {
         const T* gyg = gy + (n * g.K + grp * g.Kg) * g.P;
@@ -644,7 +752,7 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
         }
       }
   };
-  const int64_t col_size = pointwise ? 0 : g.CRS * tile;
+  const int64_t col_size = pointwise || flat ? 0 : g.CRS * tile;
   if (threads > 1 && g.N >= threads) {
     // Each chunk of images sums into its own buffer; the buffers are added in chunk order, so
     // the result depends only on the thread count.
