@@ -187,83 +187,6 @@ int64_t choose_tile(const Geometry& g, size_t elem, int64_t outer_items, int thr
   return std::max<int64_t>(std::min(tile, g.P), 1);
 }
 
-// Output columns ow whose tap ow * stride + off lands inside [0, W): [lo, hi) within [0, OW).
-inline void valid_columns(int64_t off, int64_t stride, int64_t W, int64_t OW, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = W - 1 - off < 0 ? 0 : (W - 1 - off) / stride + 1;
-  lo = std::min(lo, OW);
-  hi = std::max(lo, std::min(hi, OW));
-}
-
-// Column tile of one (image, group): rows (c, r, s) for c in [c_lo, c_hi), columns the output
-// positions [p0, p1) (row-major over OH x OW); row (c, r, s) starts at col + ((c*R + r)*S + s)*(p1 - p0).
-// xg points at the group's first input channel.
-template <class T>
-void im2col_tile(const T* xg, const Geometry& g, int64_t p0, int64_t p1, T* col, int64_t c_lo, int64_t c_hi) {
-  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
-  for (int64_t c = c_lo; c < c_hi; ++c) {
-    const T* plane = xg + c * g.HW;
-    for (int64_t r = 0; r < g.R; ++r) {
-      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
-      for (int64_t s = 0; s < g.S; ++s) {
-        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
-        int64_t lo, hi;
-        valid_columns(woff, sw, g.W, g.OW, lo, hi);
-        T* dst = col + ((c * g.R + r) * g.S + s) * pt;
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
-          const int64_t ih = oh * sh + hoff;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(dst, dst + (ow1 - ow0), T(0));
-          } else {
-            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
-            std::fill(dst, dst + (a - ow0), T(0));
-            // Taps ow * sw + woff for ow in [a, b) lie inside row ih.
-            if (sw == 1) {
-              if (b > a) std::memcpy(dst + (a - ow0), plane + ih * g.W + a + woff, sizeof(T) * (b - a));
-            } else {
-              for (int64_t ow = a; ow < b; ++ow) dst[ow - ow0] = plane[ih * g.W + ow * sw + woff];
-            }
-            std::fill(dst + (b - ow0), dst + (ow1 - ow0), T(0));
-          }
-          dst += ow1 - ow0;
-          p += ow1 - ow0;
-        }
-      }
-    }
-  }
-}
-
-// The adjoint of im2col_tile: adds each column entry back onto the input position it was read
-// from (taps outside the input are dropped).
-template <class T>
-void col2im_tile(T* xg, const Geometry& g, int64_t p0, int64_t p1, const T* col, int64_t c_lo, int64_t c_hi) {
-  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
-  for (int64_t c = c_lo; c < c_hi; ++c) {
-    T* plane = xg + c * g.HW;
-    for (int64_t r = 0; r < g.R; ++r) {
-      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
-      for (int64_t s = 0; s < g.S; ++s) {
-        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
-        int64_t lo, hi;
-        valid_columns(woff, sw, g.W, g.OW, lo, hi);
-        const T* src = col + ((c * g.R + r) * g.S + s) * pt;
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
-          const int64_t ih = oh * sh + hoff;
-          if (ih >= 0 && ih < g.H) {
-            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
-            if (sw == 1) axpy<T>(plane + ih * g.W + a + woff, T(1), src + (a - ow0), b - a);
-            else for (int64_t ow = a; ow < b; ++ow) plane[ih * g.W + ow * sw + woff] += src[ow - ow0];
-          }
-          src += ow1 - ow0;
-          p += ow1 - ow0;
-        }
-      }
-    }
-  }
-}
-
 // ---- depthwise (groups == C; K = C * multiplier, output channel k reads input channel k / Kg) ----
 //
 // Each input plane is copied once into a zero-padded buffer of row pitch Wp. With stride 1 the
@@ -298,6 +221,63 @@ template <class T>
 void pad_plane(const T* src, const Geometry& g, const Depthwise& d, T* dst) {
   std::fill(dst, dst + d.plane_size, T(0));
   for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + (ih + g.p.pad_h) * d.Wp + g.p.pad_w, src + ih * g.W, sizeof(T) * g.W);
+}
+
+// im2col and col2im through zero-padded planes (the layout above, any stride): tap (r, s) of
+// output (oh, ow) is element (oh*sh + r*dh) * Wp + ow*sw + s*dw of the plane, always inside it,
+// so the loops carry no bounds checks or divisions. Columns are the output positions [p0, p1)
+// (row-major over OH x OW); row (c, r, s) of the tile starts at col + ((c*R + r)*S + s) * ld.
+// planes holds the group's Cg padded planes; rows of channels [c_lo, c_hi) are done.
+template <class T>
+void im2col_padded(const T* planes, const Geometry& g, const Depthwise& d, int64_t p0, int64_t p1, T* col, int64_t ld,
+                   int64_t c_lo, int64_t c_hi) {
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c)
+    for (int64_t t = 0; t < d.RS; ++t) {
+      const T* base = planes + c * d.plane_size + d.offsets[t];
+      T* dst = col + (c * d.RS + t) * ld;
+      int64_t oh = p0 / g.OW, ow = p0 - oh * g.OW;
+      for (int64_t p = p0; p < p1; ++oh, ow = 0) {
+        const int64_t len = std::min(g.OW - ow, p1 - p);
+        const T* src = base + oh * sh * d.Wp + ow * sw;
+        if (sw == 1) std::memcpy(dst, src, sizeof(T) * len);
+        else for (int64_t i = 0; i < len; ++i) dst[i] = src[i * sw];
+        dst += len;
+        p += len;
+      }
+    }
+}
+
+// The adjoint: adds each column entry onto the padded-plane element it was read from.
+template <class T>
+void col2im_padded(T* planes, const Geometry& g, const Depthwise& d, int64_t p0, int64_t p1, const T* col, int64_t ld,
+                   int64_t c_lo, int64_t c_hi) {
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c)
+    for (int64_t t = 0; t < d.RS; ++t) {
+      T* base = planes + c * d.plane_size + d.offsets[t];
+      const T* src = col + (c * d.RS + t) * ld;
+      int64_t oh = p0 / g.OW, ow = p0 - oh * g.OW;
+      for (int64_t p = p0; p < p1; ++oh, ow = 0) {
+        const int64_t len = std::min(g.OW - ow, p1 - p);
+        T* dst = base + oh * sh * d.Wp + ow * sw;
+        if (sw == 1) axpy<T>(dst, T(1), src, len);
+        else for (int64_t i = 0; i < len; ++i) dst[i * sw] += src[i];
+        src += len;
+        p += len;
+      }
+    }
+}
+
+// gx planes of one (image, group) cropped out of its padded planes (+ bias per channel).
+template <class T>
+void crop_planes(T* gxg, const T* planes, const Geometry& g, const Depthwise& d, const T* bias) {
+  for (int64_t c = 0; c < g.Cg; ++c) {
+    T* dst = gxg + c * g.HW;
+    const T* src = planes + c * d.plane_size + g.p.pad_h * d.Wp + g.p.pad_w;
+    for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + ih * g.W, src + ih * d.Wp, sizeof(T) * g.W);
+    if (bias) add_scalar<T>(dst, bias[c], g.HW);
+  }
 }
 
 template <class T>
@@ -620,12 +600,19 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   if constexpr (std::is_same_v<T, float>)
     for (int64_t grp = 0; grp < g.p.groups; ++grp)
       packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
+  const Depthwise d = depthwise_layout(g);
   auto run = [&](int64_t lo, int64_t hi) {
     T* col = scratch<T>(kScratchA, g.CRS * tile);
+    T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
+    int64_t padded = -1;  // the (image, group) whose planes are in `planes`: items run tile-fastest
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t t = it % tiles, ng = it / tiles, grp = ng % g.p.groups, n = ng / g.p.groups;
       const int64_t p0 = t * tile, p1 = std::min(g.P, p0 + tile);
-      im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col, 0, g.Cg);
+      if (ng != padded) {
+        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + (n * g.C + grp * g.Cg + c) * g.HW, g, d, planes + c * d.plane_size);
+        padded = ng;
+      }
+      im2col_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
       T* yt = y + (n * g.K + grp * g.Kg) * g.P + p0;
       if constexpr (std::is_same_v<T, float>) {
         GemmEpilogue ep;
@@ -676,11 +663,11 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
       packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
   // Tiles of one image overlap in the input (the kernel's halo), so one image stays on one
   // thread; with fewer images than threads, col2im splits over channels instead.
+  const Depthwise d = depthwise_layout(g);
   auto image = [&](int64_t n, T* col, bool split_channels) {
-    T* gxn = gx + n * g.C * g.HW;
-    std::fill(gxn, gxn + g.C * g.HW, T(0));
+    T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
     for (int64_t grp = 0; grp < g.p.groups; ++grp) {
-      T* gxg = gxn + grp * g.Cg * g.HW;
+      std::fill(planes, planes + g.Cg * d.plane_size, T(0));
       for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
         const int64_t p1 = std::min(g.P, p0 + tile);
         const T* gyt = gy + (n * g.K + grp * g.Kg) * g.P + p0;
@@ -688,11 +675,11 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
           packed[grp]->multiply(false, p1 - p0, gyt, g.P, 0.0f, col, p1 - p0, GemmEpilogue{}, num_threads());
         else
           gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gyt, g.P, T(0), col, p1 - p0);
-        if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_tile(gxg, g, p0, p1, col, lo, hi); });
-        else col2im_tile(gxg, g, p0, p1, col, 0, g.Cg);
+        if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_padded(planes, g, d, p0, p1, col, p1 - p0, lo, hi); });
+        else col2im_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
       }
+      crop_planes(gx + (n * g.C + grp * g.Cg) * g.HW, planes, g, d, bias ? bias + grp * g.Cg : nullptr);
     }
-    add_bias(n);
   };
   if (outer) {
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
@@ -715,13 +702,12 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
   const bool pointwise = g.pointwise();
   const int64_t tile = pointwise ? g.P : choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
   bool flat = false;
-  Depthwise d{};
+  const Depthwise d = depthwise_layout(g);
   std::vector<int64_t> row_offsets;
   const int64_t flat_cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
   if constexpr (std::is_same_v<T, float>) {
     flat = flat_backward_applies(g);
     if (flat) {
-      d = depthwise_layout(g);
       row_offsets.resize(static_cast<size_t>(g.CRS));
       for (int64_t c = 0; c < g.Cg; ++c)
         for (int64_t t = 0; t < d.RS; ++t) row_offsets[c * d.RS + t] = c * d.plane_size + d.offsets[t];
@@ -744,10 +730,12 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
           gemm<T>(false, true, g.Kg, g.Cg, g.P, gyg, g.P, xg, g.HW, T(1), accg, g.CRS);
           continue;
         }
+        T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
+        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(xg + c * g.HW, g, d, planes + c * d.plane_size);
         for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
           const int64_t p1 = std::min(g.P, p0 + tile);
-          if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t a, int64_t b) { im2col_tile(xg, g, p0, p1, col, a, b); });
-          else im2col_tile(xg, g, p0, p1, col, 0, g.Cg);
+          if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t a, int64_t b) { im2col_padded(planes, g, d, p0, p1, col, p1 - p0, a, b); });
+          else im2col_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
           gemm<T>(false, true, g.Kg, g.CRS, p1 - p0, gyg + p0, g.P, col, p1 - p0, T(1), accg, g.CRS);
         }
       }
