@@ -78,6 +78,7 @@
             "native/cpu/roi/roi_avx2.cc",
             "native/cpu/conv/conv_avx2.cc",
             "native/cpu/pool/pool_avx2.cc",
+            "native/cpu/norm/batch_norm_avx2.cc",
             "native/cpu/rnn/rnn_avx2.cc"
           ]
         },
@@ -95,6 +96,7 @@
             "native/cpu/roi/roi_avx512.cc",
             "native/cpu/conv/conv_avx512.cc",
             "native/cpu/pool/pool_avx512.cc",
+            "native/cpu/norm/batch_norm_avx512.cc",
             "native/cpu/rnn/rnn_avx512.cc"
           ]
         }
@@ -114,6 +116,7 @@
             "native/cpu/roi/roi_neon.cc",
             "native/cpu/conv/conv_neon.cc",
             "native/cpu/pool/pool_neon.cc",
+            "native/cpu/norm/batch_norm_neon.cc",
             "native/cpu/rnn/rnn_neon.cc"
           ]
         }
