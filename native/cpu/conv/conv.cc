@@ -415,7 +415,13 @@ bool flat_forward_applies(const Geometry& g) {
 
 void flat_forward(const Geometry& g, float* y, const float* x, const float* w, const float* bias) {
   const Depthwise d = depthwise_layout(g);
-  const int64_t Q = g.OH * d.Wp, plane = d.plane_size, RS = g.R * g.S;
+  const int64_t RS = g.R * g.S;
+  // Without padding the input planes already have the flat layout (Hp = H, Wp = W), so the
+  // GEMM packs from x itself. Each image then stops after its last output, short of the last
+  // row's gap columns: their taps would read past the plane (past x, for the last one).
+  const bool direct = d.Hp == g.H && d.Wp == g.W;
+  const int64_t Q = direct ? (g.OH - 1) * d.Wp + g.OW : g.OH * d.Wp;  // flat columns per image
+  const int64_t chan_stride = direct ? g.HW : d.plane_size;
   const int threads = num_threads();
   // Columns per GEMM call: its B block (CRS x cols) and C block (Kg x cols) each within kColBytes.
   const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
@@ -424,21 +430,27 @@ void flat_forward(const Geometry& g, float* y, const float* x, const float* w, c
     batch = std::min(batch, std::max<int64_t>(1, g.N * g.p.groups / threads));
   const int64_t batches = (g.N + batch - 1) / batch, items = batches * g.p.groups;
   const bool outer = threads > 1 && items >= threads;
-  // Row k = (c, r, s) of the column matrix starts at this offset from the batch's first plane.
+  // Row k = (c, r, s) of the column matrix starts at this offset from an image's first plane.
   std::vector<int64_t> row_offsets(static_cast<size_t>(g.CRS));
   for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * plane + d.offsets[t];
+    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * chan_stride + d.offsets[t];
   std::vector<std::unique_ptr<SgemmPackedA>> packed;
   for (int64_t grp = 0; grp < g.p.groups; ++grp)
     packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
   const ConvTable& t = table();
   auto run = [&](int64_t lo, int64_t hi) {
-    float* planes = scratch<float>(kScratchA, batch * g.Cg * plane);
+    float* planes = direct ? nullptr : scratch<float>(kScratchA, batch * g.Cg * d.plane_size);
     float* cblock = scratch<float>(kScratchB, g.Kg * cols);
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t grp = it % g.p.groups, n0 = it / g.p.groups * batch, nb = std::min(batch, g.N - n0);
-      for (int64_t b = 0; b < nb; ++b)
-        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + ((n0 + b) * g.C + grp * g.Cg + c) * g.HW, g, d, planes + (b * g.Cg + c) * plane);
+      if (!direct)
+        for (int64_t b = 0; b < nb; ++b)
+          for (int64_t c = 0; c < g.Cg; ++c)
+            pad_plane(x + ((n0 + b) * g.C + grp * g.Cg + c) * g.HW, g, d, planes + (b * g.Cg + c) * d.plane_size);
+      // Image b's first plane.
+      auto image = [&](int64_t b) -> const float* {
+        return direct ? x + ((n0 + b) * g.C + grp * g.Cg) * g.HW : planes + b * g.Cg * d.plane_size;
+      };
       GemmEpilogue ep;
       ep.bias = bias ? bias + grp * g.Kg : nullptr;
       ep.bias_kind = GemmBias::Row;
@@ -450,7 +462,7 @@ void flat_forward(const Geometry& g, float* y, const float* x, const float* w, c
             const int64_t n = std::min<int64_t>(nr, nc - p0);
             for (int64_t i = 0; i < n;) {  // a panel may straddle two images
               const int64_t j = j0 + c0 + p0 + i, b = j / Q, q = j - b * Q, len = std::min(n - i, Q - q);
-              t.gather_rows_f32(dst + i, nr, planes + b * g.Cg * plane + q, row_offsets.data() + k0, kc, len);
+              t.gather_rows_f32(dst + i, nr, image(b) + q, row_offsets.data() + k0, kc, len);
               i += len;
             }
             if (n < nr)
@@ -461,7 +473,7 @@ void flat_forward(const Geometry& g, float* y, const float* x, const float* w, c
         // Crop: keep the columns ow < OW of every output row the block touches.
         for (int64_t j = j0; j < j1;) {
           const int64_t b = j / Q, q = j - b * Q, oh = q / d.Wp, ow = q - oh * d.Wp;
-          const int64_t len = std::min(d.Wp - ow, j1 - j), valid = std::min(ow + len, g.OW) - ow;
+          const int64_t len = std::min({d.Wp - ow, j1 - j, Q - q}), valid = std::min(ow + len, g.OW) - ow;
           if (valid > 0) {
             float* yrow = y + ((n0 + b) * g.K + grp * g.Kg) * g.P + oh * g.OW + ow;
             const float* crow = cblock + (j - j0);
