@@ -1,7 +1,12 @@
 // Driver and scalar reference for conv2d.
-//   general:   im2col over column tiles sized to stay in L2, then one GEMM per tile
-//              (Chellapilla et al. 2006, "High performance convolutional neural networks for
-//              document processing"); the input adjoint is GEMM + col2im over the same tiles.
+//   flat:      stride 1, float32: the column matrix read straight from zero-padded planes of
+//              pitch Wp (its rows are contiguous runs there), packed into the GEMM's panels by a
+//              callback, weights packed once, bias in the GEMM epilogue; the adjoints use the
+//              same layout (one long axpy per row for col2im, one copy per row for im2col).
+//   general:   im2col from zero-padded planes over column tiles sized to stay in L2, then one
+//              GEMM per tile (Chellapilla et al. 2006, "High performance convolutional neural
+//              networks for document processing"); the input adjoint is GEMM + col2im over the
+//              same tiles.
 //   pointwise: 1x1, stride 1, no padding: the input already is the column matrix.
 //   depthwise: groups == C: a direct kernel over a zero-padded copy of each input plane, since
 //              im2col would make each output a GEMM of inner size R*S.
@@ -409,7 +414,7 @@ void depthwise_backward_weight(const Geometry& g, T* gw, const T* gy, const T* x
 // One GEMM may span several images (column j is image j / Q, flat position j % Q, Q = OH * Wp),
 // so small images still give the GEMM long rows.
 
-bool flat_forward_applies(const Geometry& g) {
+bool flat_applies(const Geometry& g) {
   return g.p.stride_h == 1 && g.p.stride_w == 1 && !g.depthwise() && !g.pointwise();
 }
 
@@ -510,8 +515,6 @@ void flat_rows(float* dst, int64_t ld, const float* src, int64_t rows, const Geo
   }
 }
 
-bool flat_backward_applies(const Geometry& g) { return flat_forward_applies(g); }
-
 void flat_backward_input(const Geometry& g, float* gx, const float* gy, const float* w, const float* bias) {
   const Depthwise d = depthwise_layout(g);
   const int64_t Q = g.OH * d.Wp, plane = d.plane_size, RS = g.R * g.S;
@@ -588,7 +591,7 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   if (g.CRS == 0) return fill_planes(y, g.N, g.K, g.P, bias);
   if (g.depthwise()) return depthwise_forward(g, y, x, w, bias);
   if constexpr (std::is_same_v<T, float>) {
-    if (flat_forward_applies(g)) return flat_forward(g, y, x, w, bias);
+    if (flat_applies(g)) return flat_forward(g, y, x, w, bias);
   }
   const int threads = num_threads();
   if (g.pointwise()) {
@@ -647,7 +650,7 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
   if (g.K == 0 || g.P == 0 || g.R * g.S == 0) return fill_planes(gx, g.N, g.C, g.HW, bias);
   if (g.depthwise()) return depthwise_backward_input(g, gx, gy, w, bias);
   if constexpr (std::is_same_v<T, float>) {
-    if (flat_backward_applies(g)) return flat_backward_input(g, gx, gy, w, bias);
+    if (flat_applies(g)) return flat_backward_input(g, gx, gy, w, bias);
   }
   const int threads = num_threads();
   const bool outer = threads > 1 && g.N >= threads;
@@ -718,7 +721,7 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
   std::vector<int64_t> row_offsets;
   const int64_t flat_cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
   if constexpr (std::is_same_v<T, float>) {
-    flat = flat_backward_applies(g);
+    flat = flat_applies(g);
     if (flat) {
       row_offsets.resize(static_cast<size_t>(g.CRS));
       for (int64_t c = 0; c < g.Cg; ++c)
