@@ -577,6 +577,57 @@ void flat_backward_weight_image(const Geometry& g, const Depthwise& d, const std
   }
 }
 
+// ---- small outputs, float32: several images per GEMM in the strided input adjoint ----
+//
+// With few output positions per image (a transposed convolution from 7 x 7: P = 49) a GEMM per
+// image runs mostly partial column panels (49 columns on 32-wide panels compute 64). Here the
+// GEMM's columns run over several images' positions (column j = image j / P, position j % P),
+// gy's rows gathered straight into the panels, and col2im then works image by image.
+void batched_backward_input(const Geometry& g, float* gx, const float* gy, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int threads = num_threads();
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * g.CRS));
+  int64_t batch = std::clamp<int64_t>(cols / g.P, 1, g.N);
+  if (threads > 1 && g.N * g.p.groups >= threads)
+    batch = std::min(batch, std::max<int64_t>(1, g.N * g.p.groups / threads));
+  const int64_t batches = (g.N + batch - 1) / batch, items = batches * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  std::vector<int64_t> gy_rows(static_cast<size_t>(g.Kg));
+  for (int64_t k = 0; k < g.Kg; ++k) gy_rows[k] = k * g.P;
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
+  const ConvTable& t = table();
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* col = scratch<float>(kScratchA, g.CRS * batch * g.P);
+    float* planes = scratch<float>(kScratchB, g.Cg * d.plane_size);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t grp = it % g.p.groups, n0 = it / g.p.groups * batch, nb = std::min(batch, g.N - n0), width = nb * g.P;
+      GemmPackB pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t nc, int nr, float* dst) {
+        for (int64_t p0 = 0; p0 < nc; p0 += nr, dst += nr * kc) {
+          const int64_t n = std::min<int64_t>(nr, nc - p0);
+          for (int64_t i = 0; i < n;) {  // a panel may straddle images
+            const int64_t j = c0 + p0 + i, b = j / g.P, q = j - b * g.P, len = std::min(n - i, g.P - q);
+            t.gather_rows_f32(dst + i, nr, gy + ((n0 + b) * g.K + grp * g.Kg) * g.P + q, gy_rows.data() + k0, kc, len);
+            i += len;
+          }
+          if (n < nr)
+            for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + n, dst + (k + 1) * nr, 0.0f);
+        }
+      };
+      packed[grp]->multiply(width, pack, 0.0f, col, width, GemmEpilogue{}, outer ? 1 : threads);
+      for (int64_t b = 0; b < nb; ++b) {
+        std::fill(planes, planes + g.Cg * d.plane_size, 0.0f);
+        if (outer) col2im_padded(planes, g, d, 0, g.P, col + b * g.P, width, 0, g.Cg);
+        else parallel_for(0, g.Cg, 1, [&](int64_t c_lo, int64_t c_hi) { col2im_padded(planes, g, d, 0, g.P, col + b * g.P, width, c_lo, c_hi); });
+        crop_planes(gx + ((n0 + b) * g.C + grp * g.Cg) * g.HW, planes, g, d, bias ? bias + grp * g.Cg : nullptr);
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
 // ---- drivers ----
 
 template <class T>
@@ -651,6 +702,7 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
   if (g.depthwise()) return depthwise_backward_input(g, gx, gy, w, bias);
   if constexpr (std::is_same_v<T, float>) {
     if (flat_applies(g)) return flat_backward_input(g, gx, gy, w, bias);
+    if (!g.pointwise() && g.P < kMinTile) return batched_backward_input(g, gx, gy, w, bias);
   }
   const int threads = num_threads();
   const bool outer = threads > 1 && g.N >= threads;
