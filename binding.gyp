@@ -77,6 +77,8 @@
             "native/cpu/optim/optim_avx2.cc",
             "native/cpu/roi/roi_avx2.cc",
             "native/cpu/conv/conv_avx2.cc",
+            "native/cpu/pool/pool_avx2.cc",
+            "native/cpu/norm/batch_norm_avx2.cc",
             "native/cpu/rnn/rnn_avx2.cc"
           ]
         },
@@ -93,6 +95,8 @@
             "native/cpu/optim/optim_avx512.cc",
             "native/cpu/roi/roi_avx512.cc",
             "native/cpu/conv/conv_avx512.cc",
+            "native/cpu/pool/pool_avx512.cc",
+            "native/cpu/norm/batch_norm_avx512.cc",
             "native/cpu/rnn/rnn_avx512.cc"
           ]
         }
@@ -111,6 +115,8 @@
             "native/cpu/optim/optim_neon.cc",
             "native/cpu/roi/roi_neon.cc",
             "native/cpu/conv/conv_neon.cc",
+            "native/cpu/pool/pool_neon.cc",
+            "native/cpu/norm/batch_norm_neon.cc",
             "native/cpu/rnn/rnn_neon.cc"
           ]
         }

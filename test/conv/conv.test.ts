@@ -195,6 +195,17 @@ describe('larger shapes: column tiles and both threading modes against plain loo
     ['groups 4, dilation 2', [2, 8, 20, 21], [8, 2, 3, 3], 1, 2, 2, 4],
     ['depthwise', [3, 6, 17, 18], [6, 1, 3, 3], 1, 1, 1, 6],
     ['pointwise', [3, 24, 13, 14], [10, 24, 1, 1], 1, 0, 1, 1],
+    // Stride 1 runs on the flat column matrix, several images per GEMM: odd sizes, GEMM
+    // panels straddling images, batch 1 (the GEMM itself threaded) and odd batches.
+    ['stride 1 flat, 5 images, odd sizes', [5, 3, 7, 9], [6, 3, 3, 3], 1, 1, 1, 1],
+    ['stride 1 flat, 33 small images, 2x2 kernel', [33, 2, 5, 6], [3, 2, 2, 2], 1, 0, 1, 1],
+    ['stride 1 flat, batch 1, 3x5 kernel, wide image', [1, 4, 11, 61], [7, 4, 3, 5], 1, 1, 1, 1],
+    ['stride 1 flat, 7 images, groups 2, dilation 2', [7, 4, 9, 10], [6, 2, 3, 3], 1, 1, 2, 2],
+    ['stride 1, padding past the kernel reach', [3, 3, 6, 7], [5, 3, 3, 3], 1, 3, 1, 1],
+    // Strided with few outputs per image: the input gradient runs several images per GEMM.
+    ['stride 2, 7 small images', [7, 6, 9, 11], [5, 6, 3, 3], 2, 1, 1, 1],
+    ['stride 2, 5 images, groups 2, 2x2 kernel', [5, 4, 8, 7], [6, 2, 2, 2], 2, 0, 1, 2],
+    ['stride 2, batch 1, small', [1, 8, 9, 9], [4, 8, 3, 3], 2, 0, 1, 1],
   ];
   for (const [name, xs, ws, s, p, d, groups] of cases) {
     it(name, () => {

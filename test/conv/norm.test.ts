@@ -1,7 +1,7 @@
 // batchNorm (fixtures, running statistics, modules, gradcheck) and dropout.
 import { describe, expect, it } from 'vitest';
 import * as dt from '../../dist/index.js';
-import { expectClose, fixture, flat, gen, TOL } from './fixtures';
+import { expectClose, fixture, flat, forEachPath, gen, TOL } from './fixtures';
 
 const { F, nn } = dt;
 
@@ -28,10 +28,30 @@ function runBatchNorm(c: any, dtype: 'float32' | 'float64') {
 describe('batchNorm against PyTorch', () => {
   for (const c of fixture.batchNorm) {
     it(c.name, () => {
-      runBatchNorm(c, 'float32');
+      forEachPath(() => runBatchNorm(c, 'float32'));
       runBatchNorm(c, 'float64');
     });
   }
+});
+
+describe('batchNorm on long channels, every SIMD path against float64', () => {
+  // L = 37 * 29 = 1073 values per (image, channel): past one float block of the sums, odd tail.
+  it('training forward and all gradients', () => {
+    const x64 = gen([3, 2, 37, 29], 81, { dtype: 'float64', scale: 2, shift: 5 });
+    const gy64 = gen([3, 2, 37, 29], 83, { dtype: 'float64' });
+    const w64 = gen([2], 85, { dtype: 'float64', shift: 1 }), b64 = gen([2], 87, { dtype: 'float64' });
+    const run = (dtype: 'float32' | 'float64') => {
+      const leaf = (t: dt.Tensor) => t.to(dtype).clone().requiresGrad_();
+      const x = leaf(x64), w = leaf(w64), b = leaf(b64);
+      const y = F.batchNorm(x, null, null, w, b, { training: true });
+      y.backward(gy64.to(dtype));
+      return [y, x.grad!, w.grad!, b.grad!].map(flat);
+    };
+    const ref = run('float64');
+    forEachPath((path) => {
+      run('float32').forEach((v, i) => expectClose(v, ref[i], 2e-4, 1e-4, `output ${i} (${path})`));
+    });
+  });
 });
 
 describe('batchNorm', () => {

@@ -1,8 +1,9 @@
-// Pooling: PyTorch fixtures (values, argmax indices, gradients), the course's hand example,
-// gradcheck, and argument errors.
+// Pooling: PyTorch fixtures (values, argmax indices, gradients; float32 on every SIMD path),
+// plain-loop references on rows of every length, the course's hand example, gradcheck, and
+// argument errors.
 import { describe, expect, it } from 'vitest';
 import * as dt from '../../dist/index.js';
-import { expectClose, fixture, flat, gen, TOL } from './fixtures';
+import { expectClose, fixture, flat, forEachPath, gen, TOL } from './fixtures';
 
 const { F } = dt;
 
@@ -29,8 +30,86 @@ function runPool(c: any, dtype: 'float32' | 'float64') {
 describe('pooling against PyTorch', () => {
   for (const c of fixture.pool) {
     it(`${c.op} ${c.name}`, () => {
-      runPool(c, 'float32');
+      forEachPath(() => runPool(c, 'float32'));
       runPool(c, 'float64');
+    });
+  }
+});
+
+/** Plain loops with the kernel's rules: clipped windows, NaN wins (the last one), ties keep the first tap. */
+function naiveMaxPool(xs: Float32Array, [N, C, H, W]: number[], k: number, s: number, p: number, d: number) {
+  const OH = Math.floor((H + 2 * p - d * (k - 1) - 1) / s) + 1, OW = Math.floor((W + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const y: number[] = [], idx: number[] = [];
+  for (let pl = 0; pl < N * C; pl++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let best = -Infinity, bi = -1;
+        for (let r = 0; r < k; r++)
+          for (let q = 0; q < k; q++) {
+            const ih = oh * s - p + r * d, iw = ow * s - p + q * d;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            const v = xs[pl * H * W + ih * W + iw];
+            if (bi < 0) bi = ih * W + iw;
+            if (v > best || Number.isNaN(v)) [best, bi] = [v, ih * W + iw];
+          }
+        y.push(best);
+        idx.push(bi);
+      }
+  return { y, idx, shape: [N, C, OH, OW] };
+}
+
+function naiveAvgPool(xs: Float32Array, [N, C, H, W]: number[], k: number, s: number, p: number, includePad: boolean) {
+  const OH = Math.floor((H + 2 * p - k) / s) + 1, OW = Math.floor((W + 2 * p - k) / s) + 1;
+  const y: number[] = [];
+  for (let pl = 0; pl < N * C; pl++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let sum = 0, count = 0;
+        for (let r = 0; r < k; r++)
+          for (let q = 0; q < k; q++) {
+            const ih = oh * s - p + r, iw = ow * s - p + q;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            sum += xs[pl * H * W + ih * W + iw];
+            count++;
+          }
+        y.push(sum / (includePad ? k * k : count));
+      }
+  return y;
+}
+
+describe('rows of every length on every SIMD path, against plain loops', () => {
+  // Rows from 2 outputs (one partial vector) to 41 (full vectors and a partial one); strides 1
+  // (plain loads), 2 (the two-load permute) and 3 (gathers); padding puts edges on every row.
+  const cases: [string, number[], number, number, number, number][] = [
+    ['k2 s2, 13 outputs a row', [2, 3, 26, 26], 2, 2, 0, 1],
+    ['k2 s2, 41 outputs a row', [1, 2, 6, 83], 2, 2, 0, 1],
+    ['k3 s2 p1', [2, 2, 9, 37], 3, 2, 1, 1],
+    ['k3 s1 p1', [1, 3, 7, 40], 3, 1, 1, 1],
+    ['k3 s3', [1, 2, 10, 53], 3, 3, 0, 1],
+    ['k2 s2 p1 dilation 2', [2, 2, 11, 35], 2, 2, 1, 2],
+    ['k2 s1, 2 outputs a row', [1, 1, 4, 3], 2, 1, 0, 1],
+  ];
+  for (const [name, shape, k, s, p, d] of cases) {
+    it(name, () => {
+      // Small integers make ties; one NaN per plane sits somewhere inside.
+      const x = gen(shape, 71, { scale: 3 }).round();
+      const xs = x.dataSync() as Float32Array;
+      const HW = shape[2] * shape[3];
+      for (let pl = 0; pl < shape[0] * shape[1]; pl++) xs[pl * HW + ((pl * 37 + 11) % HW)] = NaN;
+      const xn = dt.tensor(Array.from(xs)).reshape(shape);
+      const ref = naiveMaxPool(xs, shape, k, s, p, d);
+      const refAvg = d === 1 ? naiveAvgPool(xs.map((v) => (Number.isNaN(v) ? 0 : v)), shape, k, s, p, p > 0 && s === 2) : null;
+      const xa = dt.tensor(Array.from(xs, (v) => (Number.isNaN(v) ? 0 : v))).reshape(shape);
+      forEachPath((path) => {
+        const [y, idx] = F.maxPool2d(xn, k, { stride: s, padding: p, dilation: d, returnIndices: true });
+        expect(y.shape).toEqual(ref.shape);
+        expect(Array.from(idx.dataSync() as BigInt64Array, Number), `${name} indices (${path})`).toEqual(ref.idx);
+        expect(Array.from(y.dataSync() as Float32Array), `${name} max (${path})`).toEqual(ref.y);
+        if (refAvg) {
+          const ya = F.avgPool2d(xa, k, { stride: s, padding: p, countIncludePad: p > 0 && s === 2 });
+          expectClose(flat(ya), refAvg, 1e-6, 1e-6, `${name} avg (${path})`);
+        }
+      });
     });
   }
 });

@@ -1,7 +1,12 @@
 // Driver and scalar reference for conv2d.
-//   general:   im2col over column tiles sized to stay in L2, then one GEMM per tile
-//              (Chellapilla et al. 2006, "High performance convolutional neural networks for
-//              document processing"); the input adjoint is GEMM + col2im over the same tiles.
+//   flat:      stride 1, float32: the column matrix read straight from zero-padded planes of
+//              pitch Wp (its rows are contiguous runs there), packed into the GEMM's panels by a
+//              callback, weights packed once, bias in the GEMM epilogue; the adjoints use the
+//              same layout (one long axpy per row for col2im, one copy per row for im2col).
+//   general:   im2col from zero-padded planes over column tiles sized to stay in L2, then one
+//              GEMM per tile (Chellapilla et al. 2006, "High performance convolutional neural
+//              networks for document processing"); the input adjoint is GEMM + col2im over the
+//              same tiles.
 //   pointwise: 1x1, stride 1, no padding: the input already is the column matrix.
 //   depthwise: groups == C: a direct kernel over a zero-padded copy of each input plane, since
 //              im2col would make each output a GEMM of inner size R*S.
@@ -12,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -42,11 +48,16 @@ void taps_ref(float* out, const float* base, const int64_t* offsets, const float
   }
 }
 
+void gather_rows_ref(float* dst, int64_t dst_stride, const float* src, const int64_t* offsets, int64_t rows, int64_t len) {
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * dst_stride, src + offsets[r], sizeof(float) * len);
+}
+
 void fill_scalar(ConvTable& t) {
   t.axpy_f32 = axpy_ref;
   t.add_scalar_f32 = add_scalar_ref;
   t.dot_f32 = dot_ref;
   t.taps_f32 = taps_ref;
+  t.gather_rows_f32 = gather_rows_ref;
 }
 
 const ConvTable& table() {
@@ -96,7 +107,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t
 // Per-thread scratch that only grows. Column tiles and padded planes run to hundreds of KiB;
 // allocated per call, glibc serves such blocks from fresh mmap()s, so every call would pay a
 // page fault per 4 KiB it touches (measured: ~1.5 ms per MiB on the bench machine).
-enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kScratchD = 3, kNumScratch = 4 };
 
 template <class T>
 T* scratch(ScratchSlot slot, int64_t n) {
@@ -181,83 +192,6 @@ int64_t choose_tile(const Geometry& g, size_t elem, int64_t outer_items, int thr
   return std::max<int64_t>(std::min(tile, g.P), 1);
 }
 
-// Output columns ow whose tap ow * stride + off lands inside [0, W): [lo, hi) within [0, OW).
-inline void valid_columns(int64_t off, int64_t stride, int64_t W, int64_t OW, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = W - 1 - off < 0 ? 0 : (W - 1 - off) / stride + 1;
-  lo = std::min(lo, OW);
-  hi = std::max(lo, std::min(hi, OW));
-}
-
-// Column tile of one (image, group): rows (c, r, s) for c in [c_lo, c_hi), columns the output
-// positions [p0, p1) (row-major over OH x OW); row (c, r, s) starts at col + ((c*R + r)*S + s)*(p1 - p0).
-// xg points at the group's first input channel.
-template <class T>
-void im2col_tile(const T* xg, const Geometry& g, int64_t p0, int64_t p1, T* col, int64_t c_lo, int64_t c_hi) {
-  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
-  for (int64_t c = c_lo; c < c_hi; ++c) {
-    const T* plane = xg + c * g.HW;
-    for (int64_t r = 0; r < g.R; ++r) {
-      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
-      for (int64_t s = 0; s < g.S; ++s) {
-        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
-        int64_t lo, hi;
-        valid_columns(woff, sw, g.W, g.OW, lo, hi);
-        T* dst = col + ((c * g.R + r) * g.S + s) * pt;
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
-          const int64_t ih = oh * sh + hoff;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(dst, dst + (ow1 - ow0), T(0));
-          } else {
-            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
-            std::fill(dst, dst + (a - ow0), T(0));
-            // Taps ow * sw + woff for ow in [a, b) lie inside row ih.
-            if (sw == 1) {
-              if (b > a) std::memcpy(dst + (a - ow0), plane + ih * g.W + a + woff, sizeof(T) * (b - a));
-            } else {
-              for (int64_t ow = a; ow < b; ++ow) dst[ow - ow0] = plane[ih * g.W + ow * sw + woff];
-            }
-            std::fill(dst + (b - ow0), dst + (ow1 - ow0), T(0));
-          }
-          dst += ow1 - ow0;
-          p += ow1 - ow0;
-        }
-      }
-    }
-  }
-}
-
-// The adjoint of im2col_tile: adds each column entry back onto the input position it was read
-// from (taps outside the input are dropped).
-template <class T>
-void col2im_tile(T* xg, const Geometry& g, int64_t p0, int64_t p1, const T* col, int64_t c_lo, int64_t c_hi) {
-  const int64_t pt = p1 - p0, sh = g.p.stride_h, sw = g.p.stride_w;
-  for (int64_t c = c_lo; c < c_hi; ++c) {
-    T* plane = xg + c * g.HW;
-    for (int64_t r = 0; r < g.R; ++r) {
-      const int64_t hoff = r * g.p.dil_h - g.p.pad_h;
-      for (int64_t s = 0; s < g.S; ++s) {
-        const int64_t woff = s * g.p.dil_w - g.p.pad_w;
-        int64_t lo, hi;
-        valid_columns(woff, sw, g.W, g.OW, lo, hi);
-        const T* src = col + ((c * g.R + r) * g.S + s) * pt;
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (p1 - p));
-          const int64_t ih = oh * sh + hoff;
-          if (ih >= 0 && ih < g.H) {
-            const int64_t a = std::clamp(lo, ow0, ow1), b = std::clamp(hi, a, ow1);
-            if (sw == 1) axpy<T>(plane + ih * g.W + a + woff, T(1), src + (a - ow0), b - a);
-            else for (int64_t ow = a; ow < b; ++ow) plane[ih * g.W + ow * sw + woff] += src[ow - ow0];
-          }
-          src += ow1 - ow0;
-          p += ow1 - ow0;
-        }
-      }
-    }
-  }
-}
-
 // ---- depthwise (groups == C; K = C * multiplier, output channel k reads input channel k / Kg) ----
 //
 // Each input plane is copied once into a zero-padded buffer of row pitch Wp. With stride 1 the
@@ -292,6 +226,63 @@ template <class T>
 void pad_plane(const T* src, const Geometry& g, const Depthwise& d, T* dst) {
   std::fill(dst, dst + d.plane_size, T(0));
   for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + (ih + g.p.pad_h) * d.Wp + g.p.pad_w, src + ih * g.W, sizeof(T) * g.W);
+}
+
+// im2col and col2im through zero-padded planes (the layout above, any stride): tap (r, s) of
+// output (oh, ow) is element (oh*sh + r*dh) * Wp + ow*sw + s*dw of the plane, always inside it,
+// so the loops carry no bounds checks or divisions. Columns are the output positions [p0, p1)
+// (row-major over OH x OW); row (c, r, s) of the tile starts at col + ((c*R + r)*S + s) * ld.
+// planes holds the group's Cg padded planes; rows of channels [c_lo, c_hi) are done.
+template <class T>
+void im2col_padded(const T* planes, const Geometry& g, const Depthwise& d, int64_t p0, int64_t p1, T* col, int64_t ld,
+                   int64_t c_lo, int64_t c_hi) {
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c)
+    for (int64_t t = 0; t < d.RS; ++t) {
+      const T* base = planes + c * d.plane_size + d.offsets[t];
+      T* dst = col + (c * d.RS + t) * ld;
+      int64_t oh = p0 / g.OW, ow = p0 - oh * g.OW;
+      for (int64_t p = p0; p < p1; ++oh, ow = 0) {
+        const int64_t len = std::min(g.OW - ow, p1 - p);
+        const T* src = base + oh * sh * d.Wp + ow * sw;
+        if (sw == 1) std::memcpy(dst, src, sizeof(T) * len);
+        else for (int64_t i = 0; i < len; ++i) dst[i] = src[i * sw];
+        dst += len;
+        p += len;
+      }
+    }
+}
+
+// The adjoint: adds each column entry onto the padded-plane element it was read from.
+template <class T>
+void col2im_padded(T* planes, const Geometry& g, const Depthwise& d, int64_t p0, int64_t p1, const T* col, int64_t ld,
+                   int64_t c_lo, int64_t c_hi) {
+  const int64_t sh = g.p.stride_h, sw = g.p.stride_w;
+  for (int64_t c = c_lo; c < c_hi; ++c)
+    for (int64_t t = 0; t < d.RS; ++t) {
+      T* base = planes + c * d.plane_size + d.offsets[t];
+      const T* src = col + (c * d.RS + t) * ld;
+      int64_t oh = p0 / g.OW, ow = p0 - oh * g.OW;
+      for (int64_t p = p0; p < p1; ++oh, ow = 0) {
+        const int64_t len = std::min(g.OW - ow, p1 - p);
+        T* dst = base + oh * sh * d.Wp + ow * sw;
+        if (sw == 1) axpy<T>(dst, T(1), src, len);
+        else for (int64_t i = 0; i < len; ++i) dst[i * sw] += src[i];
+        src += len;
+        p += len;
+      }
+    }
+}
+
+// gx planes of one (image, group) cropped out of its padded planes (+ bias per channel).
+template <class T>
+void crop_planes(T* gxg, const T* planes, const Geometry& g, const Depthwise& d, const T* bias) {
+  for (int64_t c = 0; c < g.Cg; ++c) {
+    T* dst = gxg + c * g.HW;
+    const T* src = planes + c * d.plane_size + g.p.pad_h * d.Wp + g.p.pad_w;
+    for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(dst + ih * g.W, src + ih * d.Wp, sizeof(T) * g.W);
+    if (bias) add_scalar<T>(dst, bias[c], g.HW);
+  }
 }
 
 template <class T>
@@ -412,6 +403,231 @@ void depthwise_backward_weight(const Geometry& g, T* gw, const T* gy, const T* x
   });
 }
 
+// ---- stride 1, float32: the flat column matrix ----
+//
+// Each image's channels are copied into zero-padded planes of pitch Wp (the depthwise layout).
+// Output (oh, ow) is then flat column oh * Wp + ow, and row (c, r, s) of the column matrix is
+// plane c read from the fixed offset r*dh*Wp + s*dw: one contiguous run. So the GEMM packs its
+// B panels straight from the planes (no column matrix, no per-element index math), the weights
+// are packed once per call, and bias and activation run in the GEMM's epilogue. The price is
+// Wp - OW extra columns per output row, computed and dropped when the result is cropped into y.
+// One GEMM may span several images (column j is image j / Q, flat position j % Q, Q = OH * Wp),
+// so small images still give the GEMM long rows.
+
+bool flat_applies(const Geometry& g) {
+  return g.p.stride_h == 1 && g.p.stride_w == 1 && !g.depthwise() && !g.pointwise();
+}
+
+void flat_forward(const Geometry& g, float* y, const float* x, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t RS = g.R * g.S;
+  // Without padding the input planes already have the flat layout (Hp = H, Wp = W), so the
+  // GEMM packs from x itself. Each image then stops after its last output, short of the last
+  // row's gap columns: their taps would read past the plane (past x, for the last one).
+  const bool direct = d.Hp == g.H && d.Wp == g.W;
+  const int64_t Q = direct ? (g.OH - 1) * d.Wp + g.OW : g.OH * d.Wp;  // flat columns per image
+  const int64_t chan_stride = direct ? g.HW : d.plane_size;
+  const int threads = num_threads();
+  // Columns per GEMM call: its B block (CRS x cols) and C block (Kg x cols) each within kColBytes.
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  int64_t batch = std::clamp<int64_t>(cols / Q, 1, g.N);
+  if (threads > 1 && g.N * g.p.groups >= threads)
+    batch = std::min(batch, std::max<int64_t>(1, g.N * g.p.groups / threads));
+  const int64_t batches = (g.N + batch - 1) / batch, items = batches * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  // Row k = (c, r, s) of the column matrix starts at this offset from an image's first plane.
+  std::vector<int64_t> row_offsets(static_cast<size_t>(g.CRS));
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * chan_stride + d.offsets[t];
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
+  const ConvTable& t = table();
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* planes = direct ? nullptr : scratch<float>(kScratchA, batch * g.Cg * d.plane_size);
+    float* cblock = scratch<float>(kScratchB, g.Kg * cols);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t grp = it % g.p.groups, n0 = it / g.p.groups * batch, nb = std::min(batch, g.N - n0);
+      if (!direct)
+        for (int64_t b = 0; b < nb; ++b)
+          for (int64_t c = 0; c < g.Cg; ++c)
+            pad_plane(x + ((n0 + b) * g.C + grp * g.Cg + c) * g.HW, g, d, planes + (b * g.Cg + c) * d.plane_size);
+      // Image b's first plane.
+      auto image = [&](int64_t b) -> const float* {
+        return direct ? x + ((n0 + b) * g.C + grp * g.Cg) * g.HW : planes + b * g.Cg * d.plane_size;
+      };
+      GemmEpilogue ep;
+      ep.bias = bias ? bias + grp * g.Kg : nullptr;
+      ep.bias_kind = GemmBias::Row;
+      const int64_t total = nb * Q;
+      for (int64_t j0 = 0; j0 < total; j0 += cols) {
+        const int64_t j1 = std::min(total, j0 + cols), width = j1 - j0;
+        GemmPackB pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t nc, int nr, float* dst) {
+          for (int64_t p0 = 0; p0 < nc; p0 += nr, dst += nr * kc) {
+            const int64_t n = std::min<int64_t>(nr, nc - p0);
+            for (int64_t i = 0; i < n;) {  // a panel may straddle two images
+              const int64_t j = j0 + c0 + p0 + i, b = j / Q, q = j - b * Q, len = std::min(n - i, Q - q);
+              t.gather_rows_f32(dst + i, nr, image(b) + q, row_offsets.data() + k0, kc, len);
+              i += len;
+            }
+            if (n < nr)
+              for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + n, dst + (k + 1) * nr, 0.0f);
+          }
+        };
+        packed[grp]->multiply(width, pack, 0.0f, cblock, width, ep, outer ? 1 : threads);
+        // Crop: keep the columns ow < OW of every output row the block touches.
+        for (int64_t j = j0; j < j1;) {
+          const int64_t b = j / Q, q = j - b * Q, oh = q / d.Wp, ow = q - oh * d.Wp;
+          const int64_t len = std::min({d.Wp - ow, j1 - j, Q - q}), valid = std::min(ow + len, g.OW) - ow;
+          if (valid > 0) {
+            float* yrow = y + ((n0 + b) * g.K + grp * g.Kg) * g.P + oh * g.OW + ow;
+            const float* crow = cblock + (j - j0);
+            for (int64_t k = 0; k < g.Kg; ++k) std::memcpy(yrow + k * g.P, crow + k * width, sizeof(float) * valid);
+          }
+          j += len;
+        }
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
+// The stride-1 adjoints on the same flat layout. gy enters as flat columns too (flat_rows: zero
+// in the Wp - OW gap columns). Input: col = W^T gy over flat columns, whose gap columns are
+// then exactly zero, so col2im is one long axpy per row (c, r, s) onto zero-padded planes,
+// cropped into gx. Weight: im2col is one contiguous copy per row (c, r, s) of the padded
+// planes, then gw += gy col^T.
+
+// Rows k < rows of gy (row k at src + k * P, OH x OW) as flat columns [j0, j0 + width) of
+// pitch Wp, into dst with row stride ld.
+void flat_rows(float* dst, int64_t ld, const float* src, int64_t rows, const Geometry& g, int64_t Wp, int64_t j0,
+               int64_t width) {
+  for (int64_t j = j0; j < j0 + width;) {
+    const int64_t oh = j / Wp, ow = j - oh * Wp, len = std::min(Wp - ow, j0 + width - j);
+    const int64_t valid = std::clamp<int64_t>(g.OW - ow, 0, len);
+    for (int64_t k = 0; k < rows; ++k) {
+      float* dk = dst + k * ld + (j - j0);
+      std::memcpy(dk, src + k * g.P + oh * g.OW + ow, sizeof(float) * valid);
+      std::fill(dk + valid, dk + len, 0.0f);
+    }
+    j += len;
+  }
+}
+
+void flat_backward_input(const Geometry& g, float* gx, const float* gy, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int64_t Q = g.OH * d.Wp, plane = d.plane_size, RS = g.R * g.S;
+  const int threads = num_threads();
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  const int64_t items = g.N * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  std::vector<int64_t> row_offsets(static_cast<size_t>(g.CRS));
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t t = 0; t < RS; ++t) row_offsets[c * RS + t] = c * plane + d.offsets[t];
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* planes = scratch<float>(kScratchA, g.Cg * plane);
+    float* gyc = scratch<float>(kScratchB, g.Kg * cols);
+    float* col = scratch<float>(kScratchC, g.CRS * cols);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t n = it / g.p.groups, grp = it % g.p.groups;
+      std::fill(planes, planes + g.Cg * plane, 0.0f);
+      for (int64_t j0 = 0; j0 < Q; j0 += cols) {
+        const int64_t width = std::min(cols, Q - j0);
+        flat_rows(gyc, width, gy + (n * g.K + grp * g.Kg) * g.P, g.Kg, g, d.Wp, j0, width);
+        packed[grp]->multiply(false, width, gyc, width, 0.0f, col, width, GemmEpilogue{}, outer ? 1 : threads);
+        // Rows of channel c land on plane c only, so channels split over threads.
+        auto scatter = [&](int64_t c_lo, int64_t c_hi) {
+          for (int64_t k = c_lo * RS; k < c_hi * RS; ++k) axpy<float>(planes + row_offsets[k] + j0, 1.0f, col + k * width, width);
+        };
+        if (outer) scatter(0, g.Cg);
+        else parallel_for(0, g.Cg, 1, scatter);
+      }
+      for (int64_t c = 0; c < g.Cg; ++c) {
+        float* gxc = gx + (n * g.C + grp * g.Cg + c) * g.HW;
+        const float* src = planes + c * plane + g.p.pad_h * d.Wp + g.p.pad_w;
+        for (int64_t ih = 0; ih < g.H; ++ih) std::memcpy(gxc + ih * g.W, src + ih * d.Wp, sizeof(float) * g.W);
+        if (bias) add_scalar<float>(gxc, bias[grp * g.Cg + c], g.HW);
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
+// acc (K x CRS) += image n's contribution (slot C stays free for the caller's partial sums).
+void flat_backward_weight_image(const Geometry& g, const Depthwise& d, const std::vector<int64_t>& row_offsets, int64_t n,
+                                const float* gy, const float* x, float* acc, int64_t cols) {
+  const int64_t Q = g.OH * d.Wp, plane = d.plane_size;
+  float* planes = scratch<float>(kScratchA, g.Cg * plane);
+  float* gyc = scratch<float>(kScratchB, g.Kg * cols);
+  float* col = scratch<float>(kScratchD, g.CRS * cols);
+  const ConvTable& t = table();
+  for (int64_t grp = 0; grp < g.p.groups; ++grp) {
+    for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + (n * g.C + grp * g.Cg + c) * g.HW, g, d, planes + c * plane);
+    for (int64_t j0 = 0; j0 < Q; j0 += cols) {
+      const int64_t width = std::min(cols, Q - j0);
+      flat_rows(gyc, width, gy + (n * g.K + grp * g.Kg) * g.P, g.Kg, g, d.Wp, j0, width);
+      t.gather_rows_f32(col, width, planes + j0, row_offsets.data(), g.CRS, width);
+      sgemm(false, true, g.Kg, g.CRS, width, 1.0f, gyc, width, col, width, 1.0f, acc + grp * g.Kg * g.CRS, g.CRS);
+    }
+  }
+}
+
+// ---- small outputs, float32: several images per GEMM in the strided input adjoint ----
+//
+// With few output positions per image (a transposed convolution from 7 x 7: P = 49) a GEMM per
+// image runs mostly partial column panels (49 columns on 32-wide panels compute 64). Here the
+// GEMM's columns run over several images' positions (column j = image j / P, position j % P),
+// gy's rows gathered straight into the panels, and col2im then works image by image.
+void batched_backward_input(const Geometry& g, float* gx, const float* gy, const float* w, const float* bias) {
+  const Depthwise d = depthwise_layout(g);
+  const int threads = num_threads();
+  const int64_t cols = std::max<int64_t>(kMinTile, kColBytes / (4 * g.CRS));
+  int64_t batch = std::clamp<int64_t>(cols / g.P, 1, g.N);
+  if (threads > 1 && g.N * g.p.groups >= threads)
+    batch = std::min(batch, std::max<int64_t>(1, g.N * g.p.groups / threads));
+  const int64_t batches = (g.N + batch - 1) / batch, items = batches * g.p.groups;
+  const bool outer = threads > 1 && items >= threads;
+  std::vector<int64_t> gy_rows(static_cast<size_t>(g.Kg));
+  for (int64_t k = 0; k < g.Kg; ++k) gy_rows[k] = k * g.P;
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  for (int64_t grp = 0; grp < g.p.groups; ++grp)
+    packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
+  const ConvTable& t = table();
+  auto run = [&](int64_t lo, int64_t hi) {
+    float* col = scratch<float>(kScratchA, g.CRS * batch * g.P);
+    float* planes = scratch<float>(kScratchB, g.Cg * d.plane_size);
+    for (int64_t it = lo; it < hi; ++it) {
+      const int64_t grp = it % g.p.groups, n0 = it / g.p.groups * batch, nb = std::min(batch, g.N - n0), width = nb * g.P;
+      GemmPackB pack = [&](int64_t k0, int64_t kc, int64_t c0, int64_t nc, int nr, float* dst) {
+        for (int64_t p0 = 0; p0 < nc; p0 += nr, dst += nr * kc) {
+          const int64_t n = std::min<int64_t>(nr, nc - p0);
+          for (int64_t i = 0; i < n;) {  // a panel may straddle images
+            const int64_t j = c0 + p0 + i, b = j / g.P, q = j - b * g.P, len = std::min(n - i, g.P - q);
+            t.gather_rows_f32(dst + i, nr, gy + ((n0 + b) * g.K + grp * g.Kg) * g.P + q, gy_rows.data() + k0, kc, len);
+            i += len;
+          }
+          if (n < nr)
+            for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * nr + n, dst + (k + 1) * nr, 0.0f);
+        }
+      };
+      packed[grp]->multiply(width, pack, 0.0f, col, width, GemmEpilogue{}, outer ? 1 : threads);
+      for (int64_t b = 0; b < nb; ++b) {
+        std::fill(planes, planes + g.Cg * d.plane_size, 0.0f);
+        if (outer) col2im_padded(planes, g, d, 0, g.P, col + b * g.P, width, 0, g.Cg);
+        else parallel_for(0, g.Cg, 1, [&](int64_t c_lo, int64_t c_hi) { col2im_padded(planes, g, d, 0, g.P, col + b * g.P, width, c_lo, c_hi); });
+        crop_planes(gx + ((n0 + b) * g.C + grp * g.Cg) * g.HW, planes, g, d, bias ? bias + grp * g.Cg : nullptr);
+      }
+    }
+  };
+  if (outer) parallel_for(0, items, 1, run);
+  else run(0, items);
+}
+
 // ---- drivers ----
 
 template <class T>
@@ -425,6 +641,9 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   if (g.N == 0 || g.K == 0 || g.P == 0) return;
   if (g.CRS == 0) return fill_planes(y, g.N, g.K, g.P, bias);
   if (g.depthwise()) return depthwise_forward(g, y, x, w, bias);
+  if constexpr (std::is_same_v<T, float>) {
+    if (flat_applies(g)) return flat_forward(g, y, x, w, bias);
+  }
   const int threads = num_threads();
   if (g.pointwise()) {
     auto images = [&](int64_t lo, int64_t hi) {
@@ -442,15 +661,34 @@ void forward_impl(const Geometry& g, T* y, const T* x, const T* w, const T* bias
   const int64_t tile = choose_tile(g, sizeof(T), g.N * g.p.groups, threads);
   const int64_t tiles = (g.P + tile - 1) / tile;
   const int64_t items = g.N * g.p.groups * tiles;
+  // float32: each group's weights packed once for every tile, the bias added in the epilogue.
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  if constexpr (std::is_same_v<T, float>)
+    for (int64_t grp = 0; grp < g.p.groups; ++grp)
+      packed.push_back(std::make_unique<SgemmPackedA>(false, g.Kg, g.CRS, w + grp * g.Kg * g.CRS, g.CRS));
+  const Depthwise d = depthwise_layout(g);
   auto run = [&](int64_t lo, int64_t hi) {
     T* col = scratch<T>(kScratchA, g.CRS * tile);
+    T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
+    int64_t padded = -1;  // the (image, group) whose planes are in `planes`: items run tile-fastest
     for (int64_t it = lo; it < hi; ++it) {
       const int64_t t = it % tiles, ng = it / tiles, grp = ng % g.p.groups, n = ng / g.p.groups;
       const int64_t p0 = t * tile, p1 = std::min(g.P, p0 + tile);
-      im2col_tile(x + (n * g.C + grp * g.Cg) * g.HW, g, p0, p1, col, 0, g.Cg);
+      if (ng != padded) {
+        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(x + (n * g.C + grp * g.Cg + c) * g.HW, g, d, planes + c * d.plane_size);
+        padded = ng;
+      }
+      im2col_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
       T* yt = y + (n * g.K + grp * g.Kg) * g.P + p0;
-      gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
-      if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
+      if constexpr (std::is_same_v<T, float>) {
+        GemmEpilogue ep;
+        ep.bias = bias ? bias + grp * g.Kg : nullptr;
+        ep.bias_kind = GemmBias::Row;
+        packed[grp]->multiply(false, p1 - p0, col, p1 - p0, 0.0f, yt, g.P, ep, threads);
+      } else {
+        gemm<T>(false, false, g.Kg, p1 - p0, g.CRS, w + grp * g.Kg * g.CRS, g.CRS, col, p1 - p0, T(0), yt, g.P);
+        if (bias) for (int64_t k = 0; k < g.Kg; ++k) add_scalar<T>(yt + k * g.P, bias[grp * g.Kg + k], p1 - p0);
+      }
     }
   };
   if (threads > 1 && items >= threads) parallel_for(0, items, 1, run);
@@ -462,6 +700,10 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
   if (g.N == 0 || g.C == 0 || g.HW == 0) return;
   if (g.K == 0 || g.P == 0 || g.R * g.S == 0) return fill_planes(gx, g.N, g.C, g.HW, bias);
   if (g.depthwise()) return depthwise_backward_input(g, gx, gy, w, bias);
+  if constexpr (std::is_same_v<T, float>) {
+    if (flat_applies(g)) return flat_backward_input(g, gx, gy, w, bias);
+    if (!g.pointwise() && g.P < kMinTile) return batched_backward_input(g, gx, gy, w, bias);
+  }
   const int threads = num_threads();
   const bool outer = threads > 1 && g.N >= threads;
   auto add_bias = [&](int64_t n) {
@@ -481,22 +723,30 @@ void backward_input_impl(const Geometry& g, T* gx, const T* gy, const T* w, cons
     return;
   }
   const int64_t tile = choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  // float32: each group's W^T packed once for every tile.
+  std::vector<std::unique_ptr<SgemmPackedA>> packed;
+  if constexpr (std::is_same_v<T, float>)
+    for (int64_t grp = 0; grp < g.p.groups; ++grp)
+      packed.push_back(std::make_unique<SgemmPackedA>(true, g.CRS, g.Kg, w + grp * g.Kg * g.CRS, g.CRS));
   // Tiles of one image overlap in the input (the kernel's halo), so one image stays on one
   // thread; with fewer images than threads, col2im splits over channels instead.
+  const Depthwise d = depthwise_layout(g);
   auto image = [&](int64_t n, T* col, bool split_channels) {
-    T* gxn = gx + n * g.C * g.HW;
-    std::fill(gxn, gxn + g.C * g.HW, T(0));
+    T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
     for (int64_t grp = 0; grp < g.p.groups; ++grp) {
-      T* gxg = gxn + grp * g.Cg * g.HW;
+      std::fill(planes, planes + g.Cg * d.plane_size, T(0));
       for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
         const int64_t p1 = std::min(g.P, p0 + tile);
-        gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gy + (n * g.K + grp * g.Kg) * g.P + p0, g.P,
-                T(0), col, p1 - p0);
-        if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_tile(gxg, g, p0, p1, col, lo, hi); });
-        else col2im_tile(gxg, g, p0, p1, col, 0, g.Cg);
+        const T* gyt = gy + (n * g.K + grp * g.Kg) * g.P + p0;
+        if constexpr (std::is_same_v<T, float>)
+          packed[grp]->multiply(false, p1 - p0, gyt, g.P, 0.0f, col, p1 - p0, GemmEpilogue{}, num_threads());
+        else
+          gemm<T>(true, false, g.CRS, p1 - p0, g.Kg, w + grp * g.Kg * g.CRS, g.CRS, gyt, g.P, T(0), col, p1 - p0);
+        if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t lo, int64_t hi) { col2im_padded(planes, g, d, p0, p1, col, p1 - p0, lo, hi); });
+        else col2im_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
       }
+      crop_planes(gx + (n * g.C + grp * g.Cg) * g.HW, planes, g, d, bias ? bias + grp * g.Cg : nullptr);
     }
-    add_bias(n);
   };
   if (outer) {
     parallel_for(0, g.N, 1, [&](int64_t lo, int64_t hi) {
@@ -518,8 +768,26 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
   const int threads = num_threads();
   const bool pointwise = g.pointwise();
   const int64_t tile = pointwise ? g.P : choose_tile(g, sizeof(T), std::numeric_limits<int64_t>::max(), threads);
+  bool flat = false;
+  const Depthwise d = depthwise_layout(g);
+  std::vector<int64_t> row_offsets;
+  const int64_t flat_cols = std::max<int64_t>(kMinTile, kColBytes / (4 * std::max(g.CRS, g.Kg)));
+  if constexpr (std::is_same_v<T, float>) {
+    flat = flat_applies(g);
+    if (flat) {
+      row_offsets.resize(static_cast<size_t>(g.CRS));
+      for (int64_t c = 0; c < g.Cg; ++c)
+        for (int64_t t = 0; t < d.RS; ++t) row_offsets[c * d.RS + t] = c * d.plane_size + d.offsets[t];
+    }
+  }
   // acc += this range of images' contribution.
   auto images = [&](int64_t lo, int64_t hi, T* acc, T* col, bool split_channels) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (flat) {
+        for (int64_t n = lo; n < hi; ++n) flat_backward_weight_image(g, d, row_offsets, n, gy, x, acc, flat_cols);
+        return;
+      }
+    }
     for (int64_t n = lo; n < hi; ++n)
       for (int64_t grp = 0; grp < g.p.groups; ++grp) {
         const T* gyg = gy + (n * g.K + grp * g.Kg) * g.P;
@@ -529,15 +797,17 @@ void backward_weight_impl(const Geometry& g, T* gw, const T* gy, const T* x) {
           gemm<T>(false, true, g.Kg, g.Cg, g.P, gyg, g.P, xg, g.HW, T(1), accg, g.CRS);
           continue;
         }
+        T* planes = scratch<T>(kScratchB, g.Cg * d.plane_size);
+        for (int64_t c = 0; c < g.Cg; ++c) pad_plane(xg + c * g.HW, g, d, planes + c * d.plane_size);
         for (int64_t p0 = 0; p0 < g.P; p0 += tile) {
           const int64_t p1 = std::min(g.P, p0 + tile);
-          if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t a, int64_t b) { im2col_tile(xg, g, p0, p1, col, a, b); });
-          else im2col_tile(xg, g, p0, p1, col, 0, g.Cg);
+          if (split_channels) parallel_for(0, g.Cg, 1, [&](int64_t a, int64_t b) { im2col_padded(planes, g, d, p0, p1, col, p1 - p0, a, b); });
+          else im2col_padded(planes, g, d, p0, p1, col, p1 - p0, 0, g.Cg);
           gemm<T>(false, true, g.Kg, g.CRS, p1 - p0, gyg + p0, g.P, col, p1 - p0, T(1), accg, g.CRS);
         }
       }
   };
-  const int64_t col_size = pointwise ? 0 : g.CRS * tile;
+  const int64_t col_size = pointwise || flat ? 0 : g.CRS * tile;
   if (threads > 1 && g.N >= threads) {
     // Each chunk of images sums into its own buffer; the buffers are added in chunk order, so
     // the result depends only on the thread count.

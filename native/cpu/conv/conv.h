@@ -37,6 +37,10 @@ struct ConvTable {
   // depthwise convolution over a zero-padded plane read as one flat row, each tap a fixed offset.
   void (*taps_f32)(float* out, const float* base, const int64_t* offsets, const float* w, int64_t ntaps, int64_t n,
                    bool accumulate);
+  // dst[r * dst_stride + i] = src[offsets[r] + i] for r < rows, i < len: the rows of a GEMM
+  // panel copied from a flat plane, one fixed offset per kernel tap (len is a few vectors).
+  void (*gather_rows_f32)(float* dst, int64_t dst_stride, const float* src, const int64_t* offsets, int64_t rows,
+                          int64_t len);
 };
 void fill_conv_avx2(ConvTable& t);
 void fill_conv_avx512(ConvTable& t);

@@ -76,6 +76,16 @@ void k_taps(float* out, const float* base, const int64_t* offsets, const float* 
   }
 }
 
+void k_gather_rows(float* dst, int64_t dst_stride, const float* src, const int64_t* offsets, int64_t rows, int64_t len) {
+  const int64_t nv = len / L * L;
+  for (int64_t r = 0; r < rows; ++r, dst += dst_stride) {
+    const float* s = src + offsets[r];
+    int64_t i = 0;
+    for (; i < nv; i += L) storeu(dst + i, loadu(s + i));
+    for (; i < len; ++i) dst[i] = s[i];
+  }
+}
+
 }  // namespace
 
 void fill_conv_simd(ConvTable& t) {
@@ -83,6 +93,7 @@ void fill_conv_simd(ConvTable& t) {
   t.add_scalar_f32 = k_add_scalar;
   t.dot_f32 = k_dot;
   t.taps_f32 = k_taps;
+  t.gather_rows_f32 = k_gather_rows;
 }
 
 }  // namespace dendrite::cpu

@@ -267,6 +267,13 @@ struct Problem {
   float* C;
   int64_t ldc;
   GemmEpilogue ep;
+  // Pre-packed op(A) (SgemmPackedA): K blocks of kc one after another, each round_up(M, mr) x kc
+  // in panels; this view's rows start at packed_row0 of it. Optional callback for op(B), whose
+  // columns start at b_col0.
+  const float* packed_a = nullptr;
+  int64_t packed_rows = 0, packed_row0 = 0;
+  const GemmPackB* pack_b = nullptr;
+  int64_t b_col0 = 0;
 
   const float* a_at(int64_t i, int64_t k) const { return ta ? A + k * lda + i : A + i * lda + k; }
   const float* b_at(int64_t k, int64_t j) const { return tb ? B + j * ldb + k : B + k * ldb + j; }
@@ -291,6 +298,8 @@ struct Problem {
     p.A = ta ? A + m0 : A + m0 * lda;
     p.B = tb ? B + n0 * ldb : B + n0;
     p.C = C + m0 * ldc + n0;
+    p.packed_row0 = packed_row0 + m0;
+    p.b_col0 = b_col0 + n0;
     if (ep.bias_kind == GemmBias::Row) p.ep.bias = ep.bias + m0;
     else if (ep.bias_kind == GemmBias::Col) p.ep.bias = ep.bias + n0;
     return p;
@@ -386,7 +395,7 @@ void gemm_rowwise(const GemmTable& t, const Problem& p, int threads) {
 void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
   const int mr = t.mr, nr = t.nr;
   const int64_t kc_max = std::min(bl.kc, p.K);
-  float* packed_a = t_packed_a.get(static_cast<size_t>(round_up(std::min(bl.mc, p.M), mr) * kc_max));
+  float* packed_a = p.packed_a ? nullptr : t_packed_a.get(static_cast<size_t>(round_up(std::min(bl.mc, p.M), mr) * kc_max));
   float* packed_b = t_packed_b.get(static_cast<size_t>(round_up(std::min(bl.nc, p.N), nr) * kc_max));
   GemmTile tile;
   tile.ldc = p.ldc;
@@ -400,10 +409,13 @@ void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
       tile.beta = pc == 0 ? p.beta : 1.0f;
       tile.bias_kind = last ? p.ep.bias_kind : GemmBias::None;
       tile.act = last ? p.ep.act : GemmActivation::None;
-      t.pack_b(p.tb, kc, nc, p.b_at(pc, jc), p.ldb, packed_b);
+      if (p.pack_b) (*p.pack_b)(pc, kc, p.b_col0 + jc, nc, nr, packed_b);
+      else t.pack_b(p.tb, kc, nc, p.b_at(pc, jc), p.ldb, packed_b);
       for (int64_t ic = 0; ic < p.M; ic += bl.mc) {
         const int64_t mc = std::min(bl.mc, p.M - ic);
-        t.pack_a(p.ta, mc, kc, p.a_at(ic, pc), p.lda, packed_a);
+        const float* block_a = packed_a;
+        if (p.packed_a) block_a = p.packed_a + p.packed_rows * pc + (p.packed_row0 + ic) * kc;
+        else t.pack_a(p.ta, mc, kc, p.a_at(ic, pc), p.lda, packed_a);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           tile.n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
           const float* pb = packed_b + jr * kc;
@@ -413,7 +425,7 @@ void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
             tile.bias = tile.bias_kind == GemmBias::Row ? p.ep.bias + i
                         : tile.bias_kind == GemmBias::Col ? p.ep.bias + j
                                                           : nullptr;
-            t.kernel(kc, packed_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
+            t.kernel(kc, block_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
           }
         }
       }
@@ -465,6 +477,7 @@ void sgemm_run(const GemmTable& t, const Problem& p, int max_threads) {
   const int64_t work = p.M * p.N * std::max<int64_t>(p.K, 1);
   const int threads = threads_for(work, max_threads);
   if (p.K <= 0 || p.alpha == 0.0f) return scale_only(t, p, threads);
+  if (p.packed_a || p.pack_b) return goto_parallel(t, p, threads);  // the operands exist only as panels
   if (p.M == 1) return gemv_row(t, p, threads);
   if (p.N == 1) return gemv_col(t, p, threads);
   if (work <= kTinyWork || (p.K <= kSkinnyK && !p.tb)) return gemm_rowwise(t, p, threads);
@@ -669,6 +682,44 @@ void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight
   ep.act = act;
   sgemm_ex(false, !lw.trans, M, N, K, 1.0f, x.ptr<float>(), row_stride, weight.ptr<float>(), lw.ld, 0.0f,
            out.ptr<float>(), N, ep);
+}
+
+SgemmPackedA::SgemmPackedA(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda)
+    : table_(&table()), M_(std::max<int64_t>(M, 0)), K_(std::max<int64_t>(K, 0)), packed_(nullptr) {
+  const GemmBlocking bl = blocking_for(*table_);
+  const int64_t rows = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  packed_ = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(round_up(rows * std::max<int64_t>(K_, 1) * 4, 64))));
+  if (!packed_) throw std::bad_alloc();
+  // K blocks as goto_serial walks them, so block pc starts at rows * pc.
+  for (int64_t pc = 0; pc < K_ && M_ > 0; pc += bl.kc) {
+    const int64_t kc = std::min(bl.kc, K_ - pc);
+    table_->pack_a(trans_a, M_, kc, trans_a ? A + pc * lda : A + pc, lda, packed_ + rows * pc);
+  }
+}
+
+SgemmPackedA::~SgemmPackedA() { std::free(packed_); }
+
+void SgemmPackedA::multiply(bool trans_b, int64_t N, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                            const GemmEpilogue& epilogue, int max_threads) const {
+  GemmEpilogue ep = epilogue;
+  if (!ep.bias) ep.bias_kind = GemmBias::None;
+  if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
+  Problem p{false, trans_b, M_, N, K_, 1.0f, nullptr, 0, B, ldb, beta, C, ldc, ep};
+  p.packed_a = packed_;
+  p.packed_rows = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  sgemm_run(*table_, p, max_threads);
+}
+
+void SgemmPackedA::multiply(int64_t N, const GemmPackB& pack_b, float beta, float* C, int64_t ldc,
+                            const GemmEpilogue& epilogue, int max_threads) const {
+  GemmEpilogue ep = epilogue;
+  if (!ep.bias) ep.bias_kind = GemmBias::None;
+  if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
+  Problem p{false, false, M_, N, K_, 1.0f, nullptr, 0, nullptr, 0, beta, C, ldc, ep};
+  p.packed_a = packed_;
+  p.packed_rows = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  p.pack_b = &pack_b;
+  sgemm_run(*table_, p, max_threads);
 }
 
 double sgemm_fma_peak(int threads, double seconds) {

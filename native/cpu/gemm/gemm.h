@@ -8,6 +8,7 @@
 // gemm.cc), chosen through GemmTable at load time.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include "../../core/tensor.h"
 
 namespace dendrite::cpu {
@@ -30,6 +31,35 @@ void sgemm_ex(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue);
 void dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
            const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+
+struct GemmTable;
+
+// Writes rows [k0, k0 + kc) x columns [j0, j0 + nc) of a GEMM's B operand as ceil(nc / nr)
+// panels of kc x nr (panel[k * nr + c] = B(k0 + k, j0 + p * nr + c), columns past nc zero): lets
+// a caller whose B is implicit (conv's column matrix) pack it straight from its source.
+using GemmPackB = std::function<void(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst)>;
+
+// op(A) packed once into the micro-kernel's panels, for many products with the same left
+// operand (a convolution's weights against every image or column tile). Holds the ISA table
+// it was packed for, so a run-time ISA switch cannot mismatch the layout.
+class SgemmPackedA {
+ public:
+  SgemmPackedA(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda);
+  ~SgemmPackedA();
+  SgemmPackedA(const SgemmPackedA&) = delete;
+  SgemmPackedA& operator=(const SgemmPackedA&) = delete;
+  // C = epilogue(op(A) * op(B) + beta * C) with B [K, N] (trans_b: stored [N, K]).
+  void multiply(bool trans_b, int64_t N, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                const GemmEpilogue& epilogue, int max_threads) const;
+  // The same with B packed by `pack_b`, called on each thread for the blocks it needs.
+  void multiply(int64_t N, const GemmPackB& pack_b, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue,
+                int max_threads) const;
+
+ private:
+  const GemmTable* table_;
+  int64_t M_, K_;
+  float* packed_;
+};
 
 // out[..., M, N] = a[..., M, K] @ b[..., K, N]. a and b carry out's batch shape already
 // (broadcast batch dims have stride 0); the matrices may be row- or column-major views; any

@@ -65,16 +65,20 @@ inline void finish_row(const VecF* x, float* c, int n, const GemmTile& t, const 
   std::memcpy(c, crow, sizeof(float) * n);
 }
 
-void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
+// The register tile's first R rows (R <= kMr; packed A keeps its kMr stride): the full tile,
+// and narrower ones for the bottom edge of C, so that M = 32 on a 14-row tile computes
+// 14 + 14 + 4 rows instead of 42.
+template <int R>
+void micro_kernel_rows(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
   // The C tile is only touched after the k loop: start pulling it in now, so the misses
   // overlap the FMAs instead of stalling the store (C rarely stays in L1/L2 between K blocks).
   for (int r = 0; r < t.m; ++r) {
     __builtin_prefetch(c + r * t.ldc, 1, 3);
     __builtin_prefetch(c + r * t.ldc + kNr - 1, 1, 3);
   }
-  VecF acc[kMr][kNv];
+  VecF acc[R][kNv];
 #pragma GCC unroll 32
-  for (int r = 0; r < kMr; ++r)
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int v = 0; v < kNv; ++v) acc[r][v] = zero();
   for (int64_t k = 0; k < kc; ++k) {
@@ -82,7 +86,7 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 #pragma GCC unroll 8
     for (int v = 0; v < kNv; ++v) bv[v] = loadu(b + v * L);
 #pragma GCC unroll 32
-    for (int r = 0; r < kMr; ++r) {
+    for (int r = 0; r < R; ++r) {
       const VecF av = set1(a[r]);
 #pragma GCC unroll 8
       for (int v = 0; v < kNv; ++v) acc[r][v] = fmadd(av, bv[v], acc[r][v]);
@@ -93,6 +97,16 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
   const int m = t.m;
   for (int r = 0; r < m; ++r)
     finish_row(acc[r], c + r * t.ldc, t.n, t, t.bias_kind == GemmBias::Row ? t.bias + r : nullptr);
+}
+
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
+  if constexpr (kMr > 4) {
+    if (t.m <= 4) return micro_kernel_rows<4>(kc, a, b, c, t);
+  }
+  if constexpr (kMr > 8) {
+    if (t.m <= 8) return micro_kernel_rows<8>(kc, a, b, c, t);
+  }
+  micro_kernel_rows<kMr>(kc, a, b, c, t);
 }
 
 void pack_a(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) {

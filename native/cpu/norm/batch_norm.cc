@@ -1,8 +1,11 @@
-// Batch norm: one pass per statistic over each channel, threaded over channels.
+// Batch norm: one pass per statistic over each channel, threaded over channels; the float32
+// passes through the per-ISA BatchNormTable, float64 in plain loops.
 #include "batch_norm.h"
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include "../../core/dispatch.h"
 #include "../../core/thread_pool.h"
 
 namespace dendrite::cpu {
@@ -34,6 +37,47 @@ Layout layout_of(const char* op, const TensorDesc& x) {
   int64_t L = 1;
   for (int i = 2; i < x.ndim; ++i) L *= x.shape[i];
   return {x.shape[0], x.shape[1], L};
+}
+
+double sum_ref(const float* x, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+double sum_sq_dev_ref(const float* x, int64_t n, float mean) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    s += d * d;
+  }
+  return s;
+}
+void scale_shift_ref(float* out, const float* x, int64_t n, float scale, float shift) {
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale + shift;
+}
+void grad_sums_ref(const float* g, const float* x, int64_t n, float mean, double* sum_g, double* sum_gx) {
+  for (int64_t i = 0; i < n; ++i) {
+    *sum_g += g[i];
+    *sum_gx += static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean);
+  }
+}
+void grad_input_ref(float* out, const float* g, const float* x, int64_t n, float mdy, float mean, float k, float a) {
+  for (int64_t i = 0; i < n; ++i) out[i] = (g[i] - mdy - (x[i] - mean) * k) * a;
+}
+
+void fill_scalar(BatchNormTable& t) {
+  t.sum_f32 = sum_ref;
+  t.sum_sq_dev_f32 = sum_sq_dev_ref;
+  t.scale_shift_f32 = scale_shift_ref;
+  t.grad_sums_f32 = grad_sums_ref;
+  t.grad_input_f32 = grad_input_ref;
+}
+
+const BatchNormTable& table() {
+  static IsaTables<BatchNormTable> tables(fill_scalar, DENDRITE_X86_FILLER(fill_batch_norm_avx2),
+                                          DENDRITE_X86_FILLER(fill_batch_norm_avx512),
+                                          DENDRITE_NEON_FILLER(fill_batch_norm_neon));
+  return tables.active();
 }
 
 template <class F>
@@ -84,21 +128,28 @@ void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const 
     const T *wt = ptr_or_null<T>(weight), *bs = ptr_or_null<T>(bias);
     T *rm = running_mean ? running_mean->ptr<T>() : nullptr, *rv = running_var ? running_var->ptr<T>() : nullptr;
     T *sm = save_mean.ptr<T>(), *si = save_invstd.ptr<T>();
+    constexpr bool f32 = std::is_same_v<T, float>;
+    const BatchNormTable& tab = table();
     channels(s, M, [&](int64_t c) {
       double mean, invstd;
       if (training) {
         double sum = 0;
         for (int64_t n = 0; n < s.N; ++n) {
           const T* row = xs + (n * s.C + c) * s.L;
-          for (int64_t l = 0; l < s.L; ++l) sum += row[l];
+          if constexpr (f32) sum += tab.sum_f32(row, s.L);
+          else for (int64_t l = 0; l < s.L; ++l) sum += row[l];
         }
         mean = sum / static_cast<double>(M);
         double sq = 0;  // second pass about the mean: no cancellation
         for (int64_t n = 0; n < s.N; ++n) {
           const T* row = xs + (n * s.C + c) * s.L;
-          for (int64_t l = 0; l < s.L; ++l) {
-            const double d = row[l] - mean;
-            sq += d * d;
+          if constexpr (f32) {
+            sq += tab.sum_sq_dev_f32(row, s.L, static_cast<float>(mean));
+          } else {
+            for (int64_t l = 0; l < s.L; ++l) {
+              const double d = row[l] - mean;
+              sq += d * d;
+            }
           }
         }
         const double var = sq / static_cast<double>(M);
@@ -120,7 +171,8 @@ void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const 
       for (int64_t n = 0; n < s.N; ++n) {
         const T* row = xs + (n * s.C + c) * s.L;
         T* out = ys + (n * s.C + c) * s.L;
-        for (int64_t l = 0; l < s.L; ++l) out[l] = row[l] * sc + sf;
+        if constexpr (f32) tab.scale_shift_f32(out, row, s.L, sc, sf);
+        else for (int64_t l = 0; l < s.L; ++l) out[l] = row[l] * sc + sf;
       }
     });
   });
@@ -143,15 +195,21 @@ void batch_norm_backward(const TensorDesc* gx, const TensorDesc* gw, const Tenso
     using T = decltype(tag);
     const T *xs = x.ptr<T>(), *gys = gy.ptr<T>(), *wt = ptr_or_null<T>(weight);
     const T *sm = save_mean.ptr<T>(), *si = save_invstd.ptr<T>();
+    constexpr bool f32 = std::is_same_v<T, float>;
+    const BatchNormTable& tab = table();
     channels(s, M, [&](int64_t c) {
       const double mean = sm[c], invstd = si[c];
       double sum_dy = 0, sum_dy_xmu = 0;
       for (int64_t n = 0; n < s.N; ++n) {
         const T* row = xs + (n * s.C + c) * s.L;
         const T* g = gys + (n * s.C + c) * s.L;
-        for (int64_t l = 0; l < s.L; ++l) {
-          sum_dy += g[l];
-          sum_dy_xmu += g[l] * (row[l] - mean);
+        if constexpr (f32) {
+          tab.grad_sums_f32(g, row, s.L, sm[c], &sum_dy, &sum_dy_xmu);
+        } else {
+          for (int64_t l = 0; l < s.L; ++l) {
+            sum_dy += g[l];
+            sum_dy_xmu += g[l] * (row[l] - mean);
+          }
         }
       }
       if (gw) gw->ptr<T>()[c] = static_cast<T>(sum_dy_xmu * invstd);
@@ -168,7 +226,10 @@ void batch_norm_backward(const TensorDesc* gx, const TensorDesc* gw, const Tenso
         const T* row = xs + (n * s.C + c) * s.L;
         const T* g = gys + (n * s.C + c) * s.L;
         T* out = gxs + (n * s.C + c) * s.L;
-        for (int64_t l = 0; l < s.L; ++l) out[l] = static_cast<T>((g[l] - mdy - (row[l] - mean) * k) * a);
+        if constexpr (f32)
+          tab.grad_input_f32(out, g, row, s.L, static_cast<float>(mdy), sm[c], static_cast<float>(k), static_cast<float>(a));
+        else
+          for (int64_t l = 0; l < s.L; ++l) out[l] = static_cast<T>((g[l] - mdy - (row[l] - mean) * k) * a);
       }
     });
   });

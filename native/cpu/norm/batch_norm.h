@@ -22,4 +22,23 @@ void batch_norm_backward(const TensorDesc* gx, const TensorDesc* gw, const Tenso
                          const TensorDesc& x, const TensorDesc* weight, const TensorDesc& save_mean,
                          const TensorDesc& save_invstd, bool training);
 
+// The float32 per-channel loops, one table per ISA (scalar reference in batch_norm.cc). Sums run
+// in float lanes over blocks of at most kBatchNormBlock elements, each block's total added in
+// double, so long channels keep double-accumulation accuracy.
+constexpr int64_t kBatchNormBlock = 1024;
+struct BatchNormTable {
+  double (*sum_f32)(const float* x, int64_t n);
+  // sum of (x[i] - mean)^2
+  double (*sum_sq_dev_f32)(const float* x, int64_t n, float mean);
+  // out[i] = x[i] * scale + shift
+  void (*scale_shift_f32)(float* out, const float* x, int64_t n, float scale, float shift);
+  // sum_g += sum of g[i]; sum_gx += sum of g[i] * (x[i] - mean)
+  void (*grad_sums_f32)(const float* g, const float* x, int64_t n, float mean, double* sum_g, double* sum_gx);
+  // out[i] = (g[i] - mdy - (x[i] - mean) * k) * a
+  void (*grad_input_f32)(float* out, const float* g, const float* x, int64_t n, float mdy, float mean, float k, float a);
+};
+void fill_batch_norm_avx2(BatchNormTable& t);
+void fill_batch_norm_avx512(BatchNormTable& t);
+void fill_batch_norm_neon(BatchNormTable& t);
+
 }  // namespace dendrite::cpu

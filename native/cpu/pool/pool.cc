@@ -1,11 +1,15 @@
-// Pooling kernels: scalar loops over independent planes, threaded over planes. Pooling is
-// bound by memory traffic, not arithmetic, so there is no per-ISA variant.
+// Pooling kernels over independent planes, threaded over planes. The float32 max and average
+// forwards run each output row's interior (windows inside the input along w: no clipping)
+// through the per-ISA PoolTable, L outputs at a time; the row edges, float64 and the backward
+// scatters stay scalar.
 #include "pool.h"
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <vector>
+#include "../../core/dispatch.h"
 #include "../../core/thread_pool.h"
 
 namespace dendrite::cpu {
@@ -60,6 +64,50 @@ decltype(auto) dispatch_float(DType dtype, F&& f) {
   return f(float{});
 }
 
+void max_row_ref(float* out, float* tap, const float* in, int64_t rows, int64_t row_step, int64_t kw, int64_t dw,
+                 int64_t sw, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* base = in + i * sw;
+    float best = -std::numeric_limits<float>::infinity(), best_t = 0.0f, t = 0.0f;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t s = 0; s < kw; ++s, t += 1.0f) {
+        const float v = base[r * row_step + s * dw];
+        if (v > best || std::isnan(v)) best = v, best_t = t;
+      }
+    out[i] = best;
+    tap[i] = best_t;
+  }
+}
+
+void avg_row_ref(float* out, const float* in, int64_t rows, int64_t row_step, int64_t kw, int64_t sw, float divisor, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* base = in + i * sw;
+    float sum = 0.0f;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t s = 0; s < kw; ++s) sum += base[r * row_step + s];
+    out[i] = sum / divisor;
+  }
+}
+
+void fill_scalar(PoolTable& t) {
+  t.max_row_f32 = max_row_ref;
+  t.avg_row_f32 = avg_row_ref;
+}
+
+const PoolTable& table() {
+  static IsaTables<PoolTable> tables(fill_scalar, DENDRITE_X86_FILLER(fill_pool_avx2),
+                                     DENDRITE_X86_FILLER(fill_pool_avx512), DENDRITE_NEON_FILLER(fill_pool_neon));
+  return tables.active();
+}
+
+// Outputs [lo, hi) of a row whose windows (first tap ow * stride - pad, extent (k - 1) * dil + 1)
+// lie inside [0, W).
+inline void interior(int64_t W, int64_t OW, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t& lo, int64_t& hi) {
+  lo = std::min<int64_t>((pad + stride - 1) / stride, OW);
+  const int64_t last = W - 1 - (k - 1) * dil + pad;  // largest ow * stride allowed
+  hi = last < 0 ? lo : std::clamp<int64_t>(last / stride + 1, lo, OW);
+}
+
 // The window of output o along one dim: first tap, one past the last tap (before clipping).
 inline int64_t adaptive_start(int64_t o, int64_t in, int64_t out) { return (o * in) / out; }
 inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out - 1) / out; }
@@ -77,15 +125,23 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
     const T* xs = x.ptr<T>();
     T* ys = y.ptr<T>();
     int64_t* is = indices.ptr<int64_t>();
+    int64_t lo = 0, hi = 0;
+    if constexpr (std::is_same_v<T, float>) interior(g.W, g.OW, p.kernel_w, p.stride_w, p.pad_w, p.dil_w, lo, hi);
+    const PoolTable& tab = table();
+    // Tap t = r * kernel_w + s of a window sits this far from its first tap.
+    std::vector<int64_t> tap_offsets(static_cast<size_t>(p.kernel_h * p.kernel_w));
+    for (int64_t r = 0; r < p.kernel_h; ++r)
+      for (int64_t sc = 0; sc < p.kernel_w; ++sc) tap_offsets[r * p.kernel_w + sc] = r * p.dil_h * g.W + sc * p.dil_w;
     for_planes(g.planes, g.OH * g.OW * p.kernel_h * p.kernel_w, [&](int64_t pl) {
       const T* in = xs + pl * g.H * g.W;
       T* out = ys + pl * g.OH * g.OW;
       int64_t* idx = is + pl * g.OH * g.OW;
+      thread_local std::vector<float> taps;
       for (int64_t oh = 0; oh < g.OH; ++oh) {
         int64_t h0 = oh * p.stride_h - p.pad_h;
         const int64_t h1 = std::min(h0 + (p.kernel_h - 1) * p.dil_h + 1, g.H);
         while (h0 < 0) h0 += p.dil_h;
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
+        auto one = [&](int64_t ow) {
           int64_t w0 = ow * p.stride_w - p.pad_w;
           const int64_t w1 = std::min(w0 + (p.kernel_w - 1) * p.dil_w + 1, g.W);
           while (w0 < 0) w0 += p.dil_w;
@@ -103,7 +159,23 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
             }
           out[oh * g.OW + ow] = best;
           idx[oh * g.OW + ow] = best_i;
+        };
+        const int64_t rows = h0 < h1 ? (h1 - h0 + p.dil_h - 1) / p.dil_h : 0;
+        if (rows == 0 || hi <= lo) {
+          for (int64_t ow = 0; ow < g.OW; ++ow) one(ow);
+          continue;
         }
+        for (int64_t ow = 0; ow < lo; ++ow) one(ow);
+        if constexpr (std::is_same_v<T, float>) {
+          if (taps.size() < static_cast<size_t>(hi - lo)) taps.resize(static_cast<size_t>(hi - lo));
+          const int64_t w_first = lo * p.stride_w - p.pad_w;
+          tab.max_row_f32(out + oh * g.OW + lo, taps.data(), in + h0 * g.W + w_first, rows, p.dil_h * g.W, p.kernel_w,
+                          p.dil_w, p.stride_w, hi - lo);
+          const int64_t first = h0 * g.W + w_first;
+          for (int64_t ow = lo; ow < hi; ++ow)
+            idx[oh * g.OW + ow] = first + (ow - lo) * p.stride_w + tap_offsets[static_cast<size_t>(taps[ow - lo])];
+        }
+        for (int64_t ow = hi; ow < g.OW; ++ow) one(ow);
       }
     });
   });
@@ -164,21 +236,36 @@ void avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x, const PoolPara
     using T = decltype(tag);
     const T* xs = x.ptr<T>();
     T* ys = y.ptr<T>();
+    int64_t lo = 0, hi = 0;
+    if constexpr (std::is_same_v<T, float>) interior(g.W, g.OW, p.kernel_w, p.stride_w, p.pad_w, 1, lo, hi);
+    const PoolTable& tab = table();
     for_planes(g.planes, g.OH * g.OW * p.kernel_h * p.kernel_w, [&](int64_t pl) {
       const T* in = xs + pl * g.H * g.W;
       T* out = ys + pl * g.OH * g.OW;
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        auto one = [&](int64_t ow) {
           AvgWindow a = avg_window(oh, ow, g, p, count_include_pad, divisor_override);
           if (a.h0 >= a.h1 || a.w0 >= a.w1) {
             out[oh * g.OW + ow] = T(0);
-            continue;
+            return;
           }
           T sum = 0;
           for (int64_t ih = a.h0; ih < a.h1; ++ih)
             for (int64_t iw = a.w0; iw < a.w1; ++iw) sum += in[ih * g.W + iw];
           out[oh * g.OW + ow] = sum / static_cast<T>(a.divisor);
+        };
+        // Interior windows of a row share their rows and divisor.
+        const AvgWindow first = avg_window(oh, lo, g, p, count_include_pad, divisor_override);
+        if (hi <= lo || first.h0 >= first.h1) {
+          for (int64_t ow = 0; ow < g.OW; ++ow) one(ow);
+          continue;
         }
+        for (int64_t ow = 0; ow < lo; ++ow) one(ow);
+        if constexpr (std::is_same_v<T, float>)
+          tab.avg_row_f32(out + oh * g.OW + lo, in + first.h0 * g.W + first.w0, first.h1 - first.h0, g.W, p.kernel_w,
+                          p.stride_w, static_cast<float>(first.divisor), hi - lo);
+        for (int64_t ow = hi; ow < g.OW; ++ow) one(ow);
+      }
     });
   });
 }

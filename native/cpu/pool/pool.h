@@ -31,4 +31,20 @@ void adaptive_avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x);
 void adaptive_avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy);
 void adaptive_max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x);
 
+// The float32 inner loops over the interior of one output row (outputs whose windows lie
+// inside the input along w), one table per ISA (scalar reference in pool.cc). Output i's taps
+// are in[r * row_step + s * dw + i * sw] for r < rows, s < kw, numbered t = r * kw + s.
+struct PoolTable {
+  // out[i] = the max over the taps (NaN wins, the last NaN; ties keep the first tap), tap[i]
+  // = its t as a float, i < n.
+  void (*max_row_f32)(float* out, float* tap, const float* in, int64_t rows, int64_t row_step, int64_t kw, int64_t dw,
+                      int64_t sw, int64_t n);
+  // out[i] = (the sum over the taps, dw = 1, in tap order) / divisor, i < n.
+  void (*avg_row_f32)(float* out, const float* in, int64_t rows, int64_t row_step, int64_t kw, int64_t sw, float divisor,
+                      int64_t n);
+};
+void fill_pool_avx2(PoolTable& t);
+void fill_pool_avx512(PoolTable& t);
+void fill_pool_neon(PoolTable& t);
+
 }  // namespace dendrite::cpu

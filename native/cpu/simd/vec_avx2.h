@@ -87,5 +87,37 @@ inline bool any(Mask m) { return _mm256_movemask_ps(m.v) != 0; }
 inline uint32_t mask_bits(Mask m) { return static_cast<uint32_t>(_mm256_movemask_ps(m.v)); }
 inline Mask operator==(VecF a, VecF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ)}; }
 
+// p[0], p[stride], ..., p[7 * stride]; reads nothing past the last of them.
+inline VecF load_strided(const float* p, int64_t stride) {
+  if (stride == 1) return loadu(p);
+  if (stride == 2) {
+    const __m256 lo = _mm256_loadu_ps(p);
+    const __m256 hi = _mm256_maskload_ps(p + 8, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0));
+    // [p0 p2 p8 p10 | p4 p6 p12 p14] -> [p0 p2 p4 p6 p8 p10 p12 p14]
+    const __m256 pairs = _mm256_shuffle_ps(lo, hi, 0x88);
+    return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), 0xD8))};
+  }
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return {_mm256_i32gather_ps(p, _mm256_mullo_epi32(lanes, _mm256_set1_epi32(static_cast<int32_t>(stride))), 4)};
+}
+// The first n (1..8) of p[0], p[stride], ...; other lanes zero, nothing else read.
+inline __m256i first_lanes(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline VecF load_strided_n(const float* p, int64_t stride, int n) {
+  if (stride == 1) return {_mm256_maskload_ps(p, first_lanes(n))};
+  if (stride == 2) {
+    const int count = 2 * (n - 1) + 1;  // elements p[0..count) are read
+    const __m256 lo = _mm256_maskload_ps(p, first_lanes(count < 8 ? count : 8));
+    const __m256 hi = _mm256_maskload_ps(p + 8, first_lanes(count > 8 ? count - 8 : 0));
+    const __m256 pairs = _mm256_shuffle_ps(lo, hi, 0x88);
+    const __m256 v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), 0xD8));
+    return {_mm256_and_ps(v, _mm256_castsi256_ps(first_lanes(n)))};
+  }
+  const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int32_t>(stride)));
+  return {_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(first_lanes(n)), 4)};
+}
+// Stores the first n (1..8) lanes.
+inline void storeu_n(float* p, VecF a, int n) { _mm256_maskstore_ps(p, first_lanes(n), a.v); }
 }  // namespace
 }  // namespace dendrite::simd

@@ -68,5 +68,32 @@ inline bool any(Mask m) { return m.m != 0; }
 inline uint32_t mask_bits(Mask m) { return m.m; }
 inline Mask operator==(VecF a, VecF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ)}; }
 
+// p[0], p[stride], ..., p[15 * stride]; reads nothing past the last of them.
+inline VecF load_strided(const float* p, int64_t stride) {
+  if (stride == 1) return loadu(p);
+  if (stride == 2) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return {_mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_maskz_loadu_ps(0x7FFF, p + 16))};
+  }
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  return {_mm512_i32gather_ps(_mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(stride))), p, 4)};
+}
+// The first n (1..16) of p[0], p[stride], ...; other lanes zero, nothing else read.
+inline VecF load_strided_n(const float* p, int64_t stride, int n) {
+  const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+  if (stride == 1) return {_mm512_maskz_loadu_ps(lanes, p)};
+  if (stride == 2) {
+    const int last = 2 * (n - 1);  // the last element read
+    const __mmask16 lo = static_cast<__mmask16>(last >= 15 ? 0xFFFFu : (2u << last) - 1);
+    const __mmask16 hi = static_cast<__mmask16>(last >= 16 ? (2u << (last - 16)) - 1 : 0u);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return {_mm512_maskz_mov_ps(lanes, _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, p), even, _mm512_maskz_loadu_ps(hi, p + 16)))};
+  }
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(static_cast<int32_t>(stride)));
+  return {_mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, idx, p, 4)};
+}
+// Stores the first n (1..16) lanes.
+inline void storeu_n(float* p, VecF a, int n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), a.v); }
 }  // namespace
 }  // namespace dendrite::simd

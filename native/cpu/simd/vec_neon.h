@@ -68,5 +68,23 @@ inline uint32_t mask_bits(Mask m) {
 }
 inline Mask operator==(VecF a, VecF b) { return {vceqq_f32(a.v, b.v)}; }
 
+// p[0], p[stride], p[2 * stride], p[3 * stride].
+inline VecF load_strided(const float* p, int64_t stride) {
+  if (stride == 1) return loadu(p);
+  const float lanes[4] = {p[0], p[stride], p[2 * stride], p[3 * stride]};
+  return loadu(lanes);
+}
+// The first n (1..4) of p[0], p[stride], ...; other lanes zero.
+inline VecF load_strided_n(const float* p, int64_t stride, int n) {
+  float lanes[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int i = 0; i < n; ++i) lanes[i] = p[i * stride];
+  return loadu(lanes);
+}
+// Stores the first n (1..4) lanes.
+inline void storeu_n(float* p, VecF a, int n) {
+  float lanes[4];
+  storeu(lanes, a);
+  for (int i = 0; i < n; ++i) p[i] = lanes[i];
+}
 }  // namespace
 }  // namespace dendrite::simd
