@@ -126,7 +126,10 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
     T* ys = y.ptr<T>();
     int64_t* is = indices.ptr<int64_t>();
     int64_t lo = 0, hi = 0;
-    if constexpr (std::is_same_v<T, float>) interior(g.W, g.OW, p.kernel_w, p.stride_w, p.pad_w, p.dil_w, lo, hi);
+    // The SIMD rows implement PyTorch's NaN-wins rule only; TensorFlow's NaN-skipping rule
+    // (ignore_nan, used by the tfjs backend) takes the scalar loop everywhere.
+    if constexpr (std::is_same_v<T, float>)
+      if (!ignore_nan) interior(g.W, g.OW, p.kernel_w, p.stride_w, p.pad_w, p.dil_w, lo, hi);
     const PoolTable& tab = table();
     // Tap t = r * kernel_w + s of a window sits this far from its first tap.
     std::vector<int64_t> tap_offsets(static_cast<size_t>(p.kernel_h * p.kernel_w));
