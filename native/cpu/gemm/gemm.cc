@@ -211,6 +211,7 @@ void fill_scalar(GemmTable& t) {
   t.mr = kScalarMr;
   t.nr = kScalarNr;
   t.kernel = scalar_kernel;
+  for (int m = 1; m <= kScalarMr; ++m) t.kernel_rows[m] = scalar_kernel;
   t.pack_a = scalar_pack_a;
   t.pack_b = scalar_pack_b;
   t.gemv_n = scalar_gemv_n;
@@ -382,7 +383,8 @@ void gemm_rowwise(const GemmTable& t, const Problem& p, int threads) {
 }
 
 // The five loops around the micro-kernel, on one thread: jc (nc columns of C) -> pc (kc of K;
-// pack B) -> ic (mc rows; pack A) -> jr (nr) -> ir (mr).
+// pack B) -> ic (mc rows; pack A) -> jr (nr) -> ir (mr). Edge tiles (m < mr) run the
+// exact-height kernel.
 void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
   const int mr = t.mr, nr = t.nr;
   const int64_t kc_max = std::min(bl.kc, p.K);
@@ -413,7 +415,7 @@ void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
             tile.bias = tile.bias_kind == GemmBias::Row ? p.ep.bias + i
                         : tile.bias_kind == GemmBias::Col ? p.ep.bias + j
                                                           : nullptr;
-            t.kernel(kc, packed_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
+            t.kernel_rows[tile.m](kc, packed_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
           }
         }
       }

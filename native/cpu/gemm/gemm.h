@@ -62,7 +62,12 @@ struct GemmTable {
   int mr = 0, nr = 0;  // micro-tile (rows of C x columns of C)
   // C tile (mr x nr at c) = epilogue(alpha * packed_a . packed_b + beta * C): packed_a holds kc
   // columns of mr values, packed_b kc rows of nr values.
-  void (*kernel)(int64_t kc, const float* packed_a, const float* packed_b, float* c, const GemmTile& tile) = nullptr;
+  using Kernel = void (*)(int64_t kc, const float* packed_a, const float* packed_b, float* c, const GemmTile& tile);
+  Kernel kernel = nullptr;
+  // kernel_rows[m], 1 <= m <= mr: the same for a tile of only m rows (the packed A panel still
+  // steps by mr), so an edge tile costs m rows of FMAs, not mr. kernel_rows[mr] == kernel.
+  static constexpr int kMaxMr = 16;
+  Kernel kernel_rows[kMaxMr + 1] = {};
   // Packs the mc x kc block of op(A) at A into ceil(mc/mr) panels of kc x mr (zero-padded rows).
   void (*pack_a)(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) = nullptr;
   // Packs the kc x nc block of op(B) at B into ceil(nc/nr) panels of kc x nr (zero-padded columns).
