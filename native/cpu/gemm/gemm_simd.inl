@@ -23,6 +23,7 @@ constexpr int kNv = GEMM_NV;
 constexpr int kNr = kNv * L;
 static_assert(kMr <= GemmTable::kMaxMr, "raise GemmTable::kMaxMr");
 
+// Out of line for the rare activations; act == None never calls it (finish_row).
 inline VecF activate(VecF x, GemmActivation act) {
   switch (act) {
     case GemmActivation::None: return x;
@@ -50,7 +51,7 @@ inline void finish_row(const VecF* x, float* c, int n, const GemmTile& t, const 
       if (with_c) r = fmadd(beta, loadu(c + v * L), r);
       if (t.bias_kind == GemmBias::Row) r = r + set1(*row_bias);
       else if (t.bias_kind == GemmBias::Col) r = r + loadu(t.bias + v * L);
-      storeu(c + v * L, activate(r, t.act));
+      storeu(c + v * L, t.act == GemmActivation::None ? r : activate(r, t.act));
     }
     return;
   }
@@ -62,7 +63,7 @@ inline void finish_row(const VecF* x, float* c, int n, const GemmTile& t, const 
     if (with_c) r = fmadd(beta, loadu(crow + v * L), r);
     if (t.bias_kind == GemmBias::Row) r = r + set1(*row_bias);
     else if (t.bias_kind == GemmBias::Col) r = r + loadu(brow + v * L);
-    storeu(crow + v * L, activate(r, t.act));
+    storeu(crow + v * L, t.act == GemmActivation::None ? r : activate(r, t.act));
   }
   std::memcpy(c, crow, sizeof(float) * n);
 }
