@@ -40,7 +40,7 @@ export interface NativeAddon {
   sgemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, beta: number,
     lda: number, ldb: number, ldc: number, A: Float32Array, B: Float32Array, C: Float32Array,
-    biasKind?: number, act?: number, bias?: Float32Array,
+    biasKind?: number, act?: number, bias?: Float32Array, prepack?: number,
   ): void;
   fmaPeak(threads: number, seconds: number): number;
   gather(dim: number, out: ArrayBuffer, input: ArrayBuffer, index: ArrayBuffer): void;

@@ -22,6 +22,11 @@ export interface SgemmOptions {
   bias?: Float32Array;
   biasPer?: 'row' | 'col';
   activation?: GemmActivation;
+  /**
+   * Pack one operand ahead into the micro-kernel's layout (sgemm_pack_a / sgemm_pack_b) and
+   * multiply through the prepacked-operand path, as the recurrent layers do with W_hh.
+   */
+  prepack?: 'a' | 'b';
 }
 
 function dim(v: unknown, what: string): number {
@@ -48,7 +53,10 @@ export function sgemm(M: number, N: number, K: number, A: Float32Array, B: Float
   const biasKind = options.bias ? (options.biasPer === 'row' ? 1 : 2) : 0;
   if (options.biasPer !== undefined && options.biasPer !== 'row' && options.biasPer !== 'col')
     fail('ERR_ARGUMENT', 'sgemm', "biasPer 'row' or 'col'", String(options.biasPer));
-  native.sgemm(transA, transB, M, N, K, alpha, beta, lda, ldb, ldc, A, B, C, biasKind, GEMM_ACTIVATIONS[act], options.bias);
+  if (options.prepack !== undefined && options.prepack !== 'a' && options.prepack !== 'b')
+    fail('ERR_ARGUMENT', 'sgemm', "prepack 'a' or 'b'", String(options.prepack));
+  const prepack = options.prepack === 'a' ? 1 : options.prepack === 'b' ? 2 : 0;
+  native.sgemm(transA, transB, M, N, K, alpha, beta, lda, ldb, ldc, A, B, C, biasKind, GEMM_ACTIVATIONS[act], options.bias, prepack);
   return C;
 }
 

@@ -90,26 +90,22 @@ export function rnnSequence(
   const y = Tensor.empty([T, N, H], dtype);
   const hN = Tensor.empty([N, H], dtype);
   const cN = lstm ? Tensor.empty([N, H], dtype) : null;
-  const savedGates = Tensor.empty([T * N * S * H], dtype);
-  const savedH = Tensor.empty([(T + 1) * N * H], dtype);
-  const savedC = lstm ? Tensor.empty([(T + 1) * N * H], dtype) : null;
+  const inputs: Tensor[] = [x, w.wIh, w.wHh];
+  if (w.bIh && w.bHh) inputs.push(w.bIh, w.bHh);
+  if (h0) inputs.push(h0);
+  if (lstm && c0) inputs.push(c0);
+  const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  // What backward needs; without a backward the kernel keeps it in its own reused scratch.
+  const savedGates = tracked ? Tensor.empty([T * N * S * H], dtype) : null;
+  const savedH = tracked ? Tensor.empty([(T + 1) * N * H], dtype) : null;
+  const savedC = tracked && lstm ? Tensor.empty([(T + 1) * N * H], dtype) : null;
   try {
     runNative('rnnForward', mode, reverse, [x, w.wIh, w.wHh, w.bIh, w.bHh, h0, lstm ? c0 : null, lengths, y, hN, cN, savedGates, savedH, savedC]);
   } catch (e) {
     for (const t of [y, hN, cN, savedGates, savedH, savedC]) t?.dispose();
     throw e;
   }
-  const inputs: Tensor[] = [x, w.wIh, w.wHh];
-  if (w.bIh && w.bHh) inputs.push(w.bIh, w.bHh);
-  if (h0) inputs.push(h0);
-  if (lstm && c0) inputs.push(c0);
-  const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!tracked) {
-    savedGates.dispose();
-    savedH.dispose();
-    savedC?.dispose();
-    return [y, hN, cN];
-  }
+  if (!savedGates || !savedH) return [y, hN, cN];
 
   // Gradients of h_n and c_n, parked by their Nodes for y's backward.
   const parked: { dh: Tensor | null; dc: Tensor | null } = { dh: null, dc: null };

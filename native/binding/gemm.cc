@@ -56,8 +56,9 @@ int64_t matrix_extent(int64_t rows, int64_t cols, int64_t ld, const char* what) 
   return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
 }
 
-// sgemm(transA, transB, M, N, K, alpha, beta, lda, ldb, ldc, A, B, C, biasKind?, act?, bias?):
-// C = act(alpha op(A) op(B) + beta C + bias), row-major, in place on C.
+// sgemm(transA, transB, M, N, K, alpha, beta, lda, ldb, ldc, A, B, C, biasKind?, act?, bias?, prepack?):
+// C = act(alpha op(A) op(B) + beta C + bias), row-major, in place on C. prepack 1 (2) packs A (B)
+// first with sgemm_pack_a (_b) and multiplies with sgemm_packed, so tests reach that path.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "sgemm";
@@ -83,7 +84,11 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
       ep.act = static_cast<cpu::GemmActivation>(act);
       if (kind != 0) ep.bias = f32_array(info, 15, kind == 1 ? M : N, "bias");
     }
-    cpu::sgemm_ex(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
+    int32_t prepack = info.Length() > 16 && !info[16].IsUndefined() ? arg_int(info, 16, op) : 0;
+    if (prepack < 0 || prepack > 2) fail(ErrorCode::Argument, op, "a prepack code 0..2", std::to_string(prepack));
+    if (prepack == 1) cpu::sgemm_packed(M, N, K, alpha, cpu::sgemm_pack_a(ta, M, K, A, lda), tb, B, ldb, beta, C, ldc, ep);
+    else if (prepack == 2) cpu::sgemm_packed(ta, M, N, K, alpha, A, lda, cpu::sgemm_pack_b(tb, K, N, B, ldb), beta, C, ldc, ep);
+    else cpu::sgemm_ex(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
     return info.Env().Undefined();
   });
 }

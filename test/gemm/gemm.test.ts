@@ -48,7 +48,7 @@ const activations: Record<Act, (x: number) => number> = {
 
 interface Case {
   M: number; N: number; K: number; transA: boolean; transB: boolean; alpha: number; beta: number;
-  padA: number; padB: number; padC: number; bias?: 'row' | 'col'; act?: Act;
+  padA: number; padB: number; padC: number; bias?: 'row' | 'col'; act?: Act; prepack?: 'a' | 'b';
 }
 
 /** Runs one case through dt.linalg.sgemm and checks every element against a float64 reference. */
@@ -60,7 +60,7 @@ function check(c: Case): void {
   if (beta === 0) C0.fill(NaN); // beta == 0 must overwrite, ignoring NaN in C
   const bias = c.bias ? randArray(c.bias === 'row' ? M : N) : undefined;
   const C = C0.slice();
-  dt.linalg.sgemm(M, N, K, A, B, C, { transA, transB, alpha, beta, lda, ldb, ldc, bias, biasPer: c.bias, activation: c.act });
+  dt.linalg.sgemm(M, N, K, A, B, C, { transA, transB, alpha, beta, lda, ldb, ldc, bias, biasPer: c.bias, activation: c.act, prepack: c.prepack });
   const f = activations[c.act ?? 'none'];
   let worst = 0;
   for (let i = 0; i < M; i++) {
@@ -141,6 +141,58 @@ describe.each(paths)('sgemm on the %s path', (path) => {
         for (const bias of [undefined, 'row', 'col'] as const) {
           check({ M, N, K, transA: n % 2 === 1, transB: n % 3 === 1, alpha: n % 2 ? 1 : 0.5, beta: n % 4 === 0 ? 0.5 : 0, padA: 1, padB: 0, padC: 2, bias, act });
           n++;
+        }
+      }
+    }
+  });
+
+  it.each(['a', 'b'] as const)('matches the reference with op(%s) prepacked, for every transpose and edge size', (prepack) => {
+    dt.cpu.setPath(path);
+    // Above K = kc the packed operand holds several K blocks; M or N = 1 and tiny or skinny-K
+    // shapes, which plain sgemm sends down unpacked paths, run exact-height edge tiles here.
+    const sizes: [number, number, number][] = [...edgeSizes, [2, 40, 2100], [30, 200, 700], [8, 300, 256], [20, 70, 1100], [3, 5, 1500]];
+    for (const threads of [1, 2]) {
+      dt.setNumThreads(threads);
+      let n = 0;
+      for (const [M, N, K] of sizes) {
+        const big = M * N * K > 100000;
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const ab: [number, number][] = big ? [[n % 2 ? 1.5 : 1, n % 3 ? 0 : -0.5]] : [[1, 0], [-0.75, 1], [0, 0.25]];
+            for (const [alpha, beta] of ab) {
+              check({ M, N, K, transA, transB, alpha, beta, padA: n % 3, padB: (n + 1) % 4, padC: n % 2 ? 3 : 0, prepack });
+              n++;
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('fuses the epilogue and propagates NaN with a prepacked operand', () => {
+    dt.cpu.setPath(path);
+    dt.setNumThreads(2);
+    const acts: Act[] = ['none', 'relu', 'sigmoid', 'tanh', 'gelu', 'geluTanh'];
+    let n = 0;
+    for (const act of acts) {
+      for (const [M, N, K] of [[1, 70, 33], [70, 1, 33], [9, 11, 5], [45, 67, 700]] as [number, number, number][]) {
+        for (const bias of [undefined, 'row', 'col'] as const) {
+          check({ M, N, K, transA: n % 2 === 1, transB: n % 3 === 1, alpha: n % 2 ? 1 : 0.5, beta: n % 4 === 0 ? 0.5 : 0, padA: 1, padB: 0, padC: 2, bias, act, prepack: n % 2 ? 'a' : 'b' });
+          n++;
+        }
+      }
+    }
+    for (const prepack of ['a', 'b'] as const) {
+      for (const [M, N, K] of [[1, 40, 9], [40, 1, 9], [5, 6, 7], [37, 70, 600]] as [number, number, number][]) {
+        const A = new Float32Array(M * K), B = new Float32Array(K * N), C = new Float32Array(M * N);
+        A[(M - 1) * K + (K - 1)] = NaN;
+        B[0] = Infinity;
+        dt.linalg.sgemm(M, N, K, A, B, C, { prepack });
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            const nan = i === M - 1 || j === 0;
+            if (nan !== Number.isNaN(C[i * N + j])) throw new Error(`${path} prepack ${prepack} ${M}x${N}x${K}: C[${i},${j}] = ${C[i * N + j]}`);
+          }
         }
       }
     }
@@ -289,5 +341,7 @@ describe('F.linear', () => {
     expect(() => dt.F.linear(x, dt.randn([3, 5]), dt.randn([4]))).toThrow(/bias/);
     expect(() => dt.linalg.sgemm(4, 4, 4, new Float32Array(15), new Float32Array(16), new Float32Array(16))).toThrow(/sgemm/);
     expect(() => dt.linalg.sgemm(4, 4, 4, new Float32Array(16), new Float32Array(16), new Float32Array(16), { lda: 3 })).toThrow(/lda/);
+    // @ts-expect-error: an invalid prepack choice is rejected with a clear message
+    expect(() => dt.linalg.sgemm(4, 4, 4, new Float32Array(16), new Float32Array(16), new Float32Array(16), { prepack: 'c' })).toThrow(/prepack/);
   });
 });

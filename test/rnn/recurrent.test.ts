@@ -45,6 +45,16 @@ function runCase(c: any, dtype: DType, atol: number, rtol: number): void {
   expectClose(outs[0], c.out, 'output', atol, rtol);
   expectClose(outs[1], c.hN, 'h_n', atol, rtol);
   if (c.kind === 'lstm') expectClose(outs[2], c.cN, 'c_n', atol, rtol);
+  // Without grad mode nothing is saved and the kernel works in its own scratch: the same values.
+  const inference = dt.noGrad(() => {
+    if (c.kind === 'lstm') {
+      const [out, [hN, cN]] = m.forward(x, h0 ? [h0, c0] : null, opts);
+      return [out, hN, cN];
+    }
+    const [out, hN] = m.forward(x, h0, opts);
+    return [out, hN];
+  });
+  inference.forEach((t, i) => expect(Array.from(t.dataSync()), `no-grad output ${i}`).toEqual(Array.from(outs[i].dataSync())));
   weightedLoss(outs, c.lossWeights, dtype).backward();
   expectClose(x.grad, c.dx, 'input gradient', atol, rtol);
   if (h0) expectClose(h0.grad, c.dh0, 'h0 gradient', atol, rtol);

@@ -211,6 +211,7 @@ void fill_scalar(GemmTable& t) {
   t.mr = kScalarMr;
   t.nr = kScalarNr;
   t.kernel = scalar_kernel;
+  for (int m = 1; m <= kScalarMr; ++m) t.kernel_rows[m] = scalar_kernel;
   t.pack_a = scalar_pack_a;
   t.pack_b = scalar_pack_b;
   t.gemv_n = scalar_gemv_n;
@@ -267,14 +268,18 @@ struct Problem {
   float* C;
   int64_t ldc;
   GemmEpilogue ep;
-  // Pre-packed op(A) (SgemmPackedA): K blocks of kc one after another, each round_up(M, mr) x kc
-  // in panels; this view's rows start at packed_row0 of it. Optional callback for op(B), whose
-  // columns start at b_col0.
+  // A prepacked operand (PackedMatrix / SgemmPackedA layout, gemm.h): the panels of block pc for
+  // rows (columns) from x of this problem start at packed + pc * stride + (offset + x) * kc_p.
+  // Null: packed per call. pack_b, if set, packs op(B) from an implicit source (conv's column
+  // matrix), whose columns start at b_col0.
   const float* packed_a = nullptr;
-  int64_t packed_rows = 0, packed_row0 = 0;
+  const float* packed_b = nullptr;
+  int64_t pa_stride = 0, pa_offset = 0, pb_stride = 0, pb_offset = 0;
+  int64_t packed_kc = 0;  // the K blocking the packed operand fixed
   const GemmPackB* pack_b = nullptr;
   int64_t b_col0 = 0;
 
+  bool prepacked() const { return packed_a || packed_b || pack_b; }
   const float* a_at(int64_t i, int64_t k) const { return ta ? A + k * lda + i : A + i * lda + k; }
   const float* b_at(int64_t k, int64_t j) const { return tb ? B + j * ldb + k : B + k * ldb + j; }
   // The bias pointer and its step along a vector of C's row i (along_row) or column j.
@@ -295,10 +300,12 @@ struct Problem {
     Problem p = *this;
     p.M = m1 - m0;
     p.N = n1 - n0;
-    p.A = ta ? A + m0 : A + m0 * lda;
-    p.B = tb ? B + n0 * ldb : B + n0;
+    // A prepacked operand has no source pointer (null), and gets its offset instead.
+    if (A) p.A = ta ? A + m0 : A + m0 * lda;
+    if (B) p.B = tb ? B + n0 * ldb : B + n0;
     p.C = C + m0 * ldc + n0;
-    p.packed_row0 = packed_row0 + m0;
+    p.pa_offset = pa_offset + m0;
+    p.pb_offset = pb_offset + n0;
     p.b_col0 = b_col0 + n0;
     if (ep.bias_kind == GemmBias::Row) p.ep.bias = ep.bias + m0;
     else if (ep.bias_kind == GemmBias::Col) p.ep.bias = ep.bias + n0;
@@ -391,12 +398,15 @@ void gemm_rowwise(const GemmTable& t, const Problem& p, int threads) {
 }
 
 // The five loops around the micro-kernel, on one thread: jc (nc columns of C) -> pc (kc of K;
-// pack B) -> ic (mc rows; pack A) -> jr (nr) -> ir (mr).
-void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
+// pack B) -> ic (mc rows; pack A) -> jr (nr) -> ir (mr). A prepacked operand is not packed again
+// and fixes kc; edge tiles (m < mr) run the exact-height kernel.
+void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& blocking) {
+  GemmBlocking bl = blocking;
+  if (p.packed_kc > 0) bl.kc = p.packed_kc;
   const int mr = t.mr, nr = t.nr;
   const int64_t kc_max = std::min(bl.kc, p.K);
   float* packed_a = p.packed_a ? nullptr : t_packed_a.get(static_cast<size_t>(round_up(std::min(bl.mc, p.M), mr) * kc_max));
-  float* packed_b = t_packed_b.get(static_cast<size_t>(round_up(std::min(bl.nc, p.N), nr) * kc_max));
+  float* packed_b = p.packed_b ? nullptr : t_packed_b.get(static_cast<size_t>(round_up(std::min(bl.nc, p.N), nr) * kc_max));
   GemmTile tile;
   tile.ldc = p.ldc;
   for (int64_t jc = 0; jc < p.N; jc += bl.nc) {
@@ -409,23 +419,33 @@ void goto_serial(const GemmTable& t, const Problem& p, const GemmBlocking& bl) {
       tile.beta = pc == 0 ? p.beta : 1.0f;
       tile.bias_kind = last ? p.ep.bias_kind : GemmBias::None;
       tile.act = last ? p.ep.act : GemmActivation::None;
-      if (p.pack_b) (*p.pack_b)(pc, kc, p.b_col0 + jc, nc, nr, packed_b);
-      else t.pack_b(p.tb, kc, nc, p.b_at(pc, jc), p.ldb, packed_b);
+      const float* block_b;
+      if (p.packed_b) {
+        block_b = p.packed_b + pc * p.pb_stride + (p.pb_offset + jc) * kc;
+      } else {
+        if (p.pack_b) (*p.pack_b)(pc, kc, p.b_col0 + jc, nc, nr, packed_b);
+        else t.pack_b(p.tb, kc, nc, p.b_at(pc, jc), p.ldb, packed_b);
+        block_b = packed_b;
+      }
       for (int64_t ic = 0; ic < p.M; ic += bl.mc) {
         const int64_t mc = std::min(bl.mc, p.M - ic);
-        const float* block_a = packed_a;
-        if (p.packed_a) block_a = p.packed_a + p.packed_rows * pc + (p.packed_row0 + ic) * kc;
-        else t.pack_a(p.ta, mc, kc, p.a_at(ic, pc), p.lda, packed_a);
+        const float* block_a;
+        if (p.packed_a) {
+          block_a = p.packed_a + pc * p.pa_stride + (p.pa_offset + ic) * kc;
+        } else {
+          t.pack_a(p.ta, mc, kc, p.a_at(ic, pc), p.lda, packed_a);
+          block_a = packed_a;
+        }
         for (int64_t jr = 0; jr < nc; jr += nr) {
           tile.n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-          const float* pb = packed_b + jr * kc;
+          const float* pb = block_b + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             tile.m = static_cast<int>(std::min<int64_t>(mr, mc - ir));
             const int64_t i = ic + ir, j = jc + jr;
             tile.bias = tile.bias_kind == GemmBias::Row ? p.ep.bias + i
                         : tile.bias_kind == GemmBias::Col ? p.ep.bias + j
                                                           : nullptr;
-            t.kernel(kc, block_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
+            t.kernel_rows[tile.m](kc, block_a + ir * kc, pb, p.C + i * p.ldc + j, tile);
           }
         }
       }
@@ -449,7 +469,7 @@ void goto_parallel(const GemmTable& t, const Problem& p, int threads) {
     double rows = static_cast<double>((m_tiles + tm - 1) / tm * t.mr);
     double cols = static_cast<double>((n_tiles + tn - 1) / tn * t.nr);
     double k = static_cast<double>(p.K);
-    double pack = rows * k * std::ceil(cols / static_cast<double>(bl.nc)) + k * cols;
+    double pack = (p.packed_a ? 0.0 : rows * k * std::ceil(cols / static_cast<double>(bl.nc))) + (p.packed_b ? 0.0 : k * cols);
     double cost = rows * cols * k + 16.0 * pack;
     if (best_cost < 0 || cost < best_cost) best_cost = cost, best_tm = tm, best_tn = tn;
   }
@@ -477,7 +497,7 @@ void sgemm_run(const GemmTable& t, const Problem& p, int max_threads) {
   const int64_t work = p.M * p.N * std::max<int64_t>(p.K, 1);
   const int threads = threads_for(work, max_threads);
   if (p.K <= 0 || p.alpha == 0.0f) return scale_only(t, p, threads);
-  if (p.packed_a || p.pack_b) return goto_parallel(t, p, threads);  // the operands exist only as panels
+  if (p.prepacked()) return goto_parallel(t, p, threads);  // the operands exist only as panels
   if (p.M == 1) return gemv_row(t, p, threads);
   if (p.N == 1) return gemv_col(t, p, threads);
   if (work <= kTinyWork || (p.K <= kSkinnyK && !p.tb)) return gemm_rowwise(t, p, threads);
@@ -546,15 +566,117 @@ MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64
   return {};
 }
 
+// The epilogue with a consistent "no bias".
+GemmEpilogue normalised(const GemmEpilogue& epilogue) {
+  GemmEpilogue ep = epilogue;
+  if (!ep.bias) ep.bias_kind = GemmBias::None;
+  if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
+  return ep;
+}
+
 }  // namespace
 
 void sgemm_ex(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue) {
-  GemmEpilogue ep = epilogue;
-  if (!ep.bias) ep.bias_kind = GemmBias::None;
-  if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
-  Problem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep};
+  Problem p{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, normalised(epilogue)};
   sgemm_run(table(), p, num_threads());
+}
+
+void PackedMatrix::Free::operator()(float* p) const { std::free(p); }
+
+namespace {
+
+// Packs op(X) block after block of K (the PackedMatrix layout), the outer dimension in chunks
+// of panels over the pool. at(k, x): op(X)(k, x) for B, op(X)(x, k) for A.
+template <class PackPanels, class At>
+void pack_blocks(int64_t outer, int64_t K, int64_t kc, int64_t stride, int64_t r, float* dst, PackPanels pack, At at) {
+  const int64_t chunk = r * 16, chunks = (outer + chunk - 1) / chunk;
+  for (int64_t pc = 0; pc < K; pc += kc) {
+    const int64_t kc_p = std::min(kc, K - pc);
+    float* block = dst + pc * stride;
+    auto run = [&](int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) {
+        const int64_t x0 = c * chunk;
+        pack(kc_p, std::min(chunk, outer - x0), at(pc, x0), block + x0 * kc_p);
+      }
+    };
+    if (outer * kc_p >= kMinWorkPerThread / 4) parallel_for(0, chunks, 1, run);
+    else run(0, chunks);
+  }
+}
+
+float* packed_alloc(int64_t n) {
+  size_t bytes = round_up(std::max<int64_t>(n, 1) * static_cast<int64_t>(sizeof(float)), 64);
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void check_packed(const char* op, const PackedMatrix& P, bool want_a, int64_t outer, int64_t K) {
+  if (P.empty()) fail(ErrorCode::Argument, op, std::string("a packed ") + (want_a ? "A" : "B"), "an empty PackedMatrix");
+  if (P.is_a() != want_a) fail(ErrorCode::Argument, op, std::string("a matrix packed as ") + (want_a ? "A" : "B"), want_a ? "B" : "A");
+  if (P.outer() != outer || P.depth() != K)
+    fail(ErrorCode::Shape, op, std::string(want_a ? "packed A of M x K = " : "packed B of K x N = ") +
+             (want_a ? std::to_string(outer) + " x " + std::to_string(K) : std::to_string(K) + " x " + std::to_string(outer)),
+         want_a ? std::to_string(P.outer()) + " x " + std::to_string(P.depth()) : std::to_string(P.depth()) + " x " + std::to_string(P.outer()));
+}
+
+}  // namespace
+
+PackedMatrix sgemm_pack_a(bool ta, int64_t M, int64_t K, const float* A, int64_t lda) {
+  if (M < 0 || K < 0) fail(ErrorCode::Shape, "sgemm_pack_a", "non-negative M, K", std::to_string(M) + ", " + std::to_string(K));
+  const GemmTable& t = table();
+  PackedMatrix P;
+  P.table_ = &t;
+  P.is_a_ = true;
+  P.outer_ = M;
+  P.depth_ = K;
+  P.kc_ = blocking_for(t).kc;
+  P.stride_ = round_up(M, t.mr);
+  P.data_.reset(packed_alloc(K * P.stride_));
+  pack_blocks(
+      M, K, P.kc_, P.stride_, t.mr, P.data_.get(),
+      [&](int64_t kc, int64_t m, const float* src, float* dst) { t.pack_a(ta, m, kc, src, lda, dst); },
+      [&](int64_t k, int64_t i) { return ta ? A + k * lda + i : A + i * lda + k; });
+  return P;
+}
+
+PackedMatrix sgemm_pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) {
+  if (N < 0 || K < 0) fail(ErrorCode::Shape, "sgemm_pack_b", "non-negative K, N", std::to_string(K) + ", " + std::to_string(N));
+  const GemmTable& t = table();
+  PackedMatrix P;
+  P.table_ = &t;
+  P.is_a_ = false;
+  P.outer_ = N;
+  P.depth_ = K;
+  P.kc_ = blocking_for(t).kc;
+  P.stride_ = round_up(N, t.nr);
+  P.data_.reset(packed_alloc(K * P.stride_));
+  pack_blocks(
+      N, K, P.kc_, P.stride_, t.nr, P.data_.get(),
+      [&](int64_t kc, int64_t n, const float* src, float* dst) { t.pack_b(tb, kc, n, src, ldb, dst); },
+      [&](int64_t k, int64_t j) { return tb ? B + j * ldb + k : B + k * ldb + j; });
+  return P;
+}
+
+void sgemm_packed(bool ta, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                  const PackedMatrix& B, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue) {
+  check_packed("sgemm_packed", B, false, N, K);
+  Problem p{ta, false, M, N, K, alpha, A, lda, nullptr, 0, beta, C, ldc, normalised(epilogue)};
+  p.packed_b = B.data();
+  p.pb_stride = B.stride();
+  p.packed_kc = B.kc();
+  sgemm_run(B.table(), p, num_threads());
+}
+
+void sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const PackedMatrix& A, bool tb, const float* B,
+                  int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue) {
+  check_packed("sgemm_packed", A, true, M, K);
+  Problem p{false, tb, M, N, K, alpha, nullptr, 0, B, ldb, beta, C, ldc, normalised(epilogue)};
+  p.packed_a = A.data();
+  p.pa_stride = A.stride();
+  p.packed_kc = A.kc();
+  sgemm_run(A.table(), p, num_threads());
 }
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
@@ -706,7 +828,8 @@ void SgemmPackedA::multiply(bool trans_b, int64_t N, const float* B, int64_t ldb
   if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
   Problem p{false, trans_b, M_, N, K_, 1.0f, nullptr, 0, B, ldb, beta, C, ldc, ep};
   p.packed_a = packed_;
-  p.packed_rows = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  p.pa_stride = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  p.packed_kc = blocking_for(*table_).kc;
   sgemm_run(*table_, p, max_threads);
 }
 
@@ -717,7 +840,8 @@ void SgemmPackedA::multiply(int64_t N, const GemmPackB& pack_b, float beta, floa
   if (ep.bias_kind == GemmBias::None) ep.bias = nullptr;
   Problem p{false, false, M_, N, K_, 1.0f, nullptr, 0, nullptr, 0, beta, C, ldc, ep};
   p.packed_a = packed_;
-  p.packed_rows = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  p.pa_stride = round_up(std::max<int64_t>(M_, 1), table_->mr);
+  p.packed_kc = blocking_for(*table_).kc;
   p.pack_b = &pack_b;
   sgemm_run(*table_, p, max_threads);
 }

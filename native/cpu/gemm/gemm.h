@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include "../../core/tensor.h"
 
 namespace dendrite::cpu {
@@ -29,6 +30,53 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 void sgemm_ex(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue);
+
+struct GemmTable;
+
+// op(A) (M x K) or op(B) (K x N) packed once into the micro-kernel's panels, for an operand that
+// several products share (an RNN's W_hh at every time step): sgemm packs it again per call. The
+// layout is sgemm's own (gemm_pack.h), block after block of K:
+//   for each K block [pc, pc + kc_p) (kc_p = min(kc, K - pc)), at offset pc * stride:
+//     ceil(outer / r) panels of kc_p x r values (r = MR for A, NR for B, zero-padded),
+//   where outer = M (A) or N (B) and stride = round_up(outer, r).
+// So the panels for rows (columns) [x, ...) of block pc start at pc * stride + x * kc_p, which is
+// all the driver needs. kc and the ISA's micro-tile are fixed at pack time: the product runs on
+// the GemmTable that packed, even if the active path changed since.
+class PackedMatrix {
+ public:
+  PackedMatrix() = default;
+  bool empty() const { return table_ == nullptr; }
+  bool is_a() const { return is_a_; }
+  int64_t outer() const { return outer_; }  // M for A, N for B
+  int64_t depth() const { return depth_; }  // K
+  int64_t kc() const { return kc_; }
+  int64_t stride() const { return stride_; }
+  const float* data() const { return data_.get(); }
+  const GemmTable& table() const { return *table_; }
+
+ private:
+  friend PackedMatrix sgemm_pack_a(bool, int64_t, int64_t, const float*, int64_t);
+  friend PackedMatrix sgemm_pack_b(bool, int64_t, int64_t, const float*, int64_t);
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data_;
+  const GemmTable* table_ = nullptr;
+  bool is_a_ = false;
+  int64_t outer_ = 0, depth_ = 0, kc_ = 0, stride_ = 0;
+};
+
+// Packs op(A) (trans_a: A is stored K x M) or op(B) (trans_b: B is stored N x K).
+PackedMatrix sgemm_pack_a(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda);
+PackedMatrix sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb);
+// sgemm_ex with one operand prepacked (M, N, K must match the packed shape). Every result equals
+// the unpacked sgemm's up to summation order; the fast paths that read an operand unpacked (GEMV,
+// tiny, skinny K) are not taken, the micro-kernel runs exact-height edge tiles instead.
+void sgemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                  const PackedMatrix& B, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue = {});
+void sgemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const PackedMatrix& A, bool trans_b, const float* B,
+                  int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue = {});
+
 void dgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
            const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
@@ -92,7 +140,12 @@ struct GemmTable {
   int mr = 0, nr = 0;  // micro-tile (rows of C x columns of C)
   // C tile (mr x nr at c) = epilogue(alpha * packed_a . packed_b + beta * C): packed_a holds kc
   // columns of mr values, packed_b kc rows of nr values.
-  void (*kernel)(int64_t kc, const float* packed_a, const float* packed_b, float* c, const GemmTile& tile) = nullptr;
+  using Kernel = void (*)(int64_t kc, const float* packed_a, const float* packed_b, float* c, const GemmTile& tile);
+  Kernel kernel = nullptr;
+  // kernel_rows[m], 1 <= m <= mr: the same for a tile of only m rows (the packed A panel still
+  // steps by mr), so an edge tile costs m rows of FMAs, not mr. kernel_rows[mr] == kernel.
+  static constexpr int kMaxMr = 16;
+  Kernel kernel_rows[kMaxMr + 1] = {};
   // Packs the mc x kc block of op(A) at A into ceil(mc/mr) panels of kc x mr (zero-padded rows).
   void (*pack_a)(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) = nullptr;
   // Packs the kc x nc block of op(B) at B into ceil(nc/nr) panels of kc x nr (zero-padded columns).

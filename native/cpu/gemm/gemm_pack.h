@@ -15,8 +15,28 @@
 namespace dendrite::cpu {
 namespace {
 
+// Rows of A ahead that the transposed packing prefetches (see below).
+constexpr int64_t kPackPrefetchRows = 8;
+
 template <int MR>
 void pack_a_panels(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) {
+  if (trans && mc >= MR) {
+    // op(A)(i, k) = A[k * lda + i]: step k of every full panel comes from one stretch of row k.
+    // Row by row rather than panel by panel: with a long row stride (the RNN's dGᵀ, 4 KiB) each
+    // step is in a new page, where the hardware prefetchers stop, so fetch the whole stretch of a
+    // row a few rows ahead; panel by panel, every step was a demand miss.
+    const int64_t full = mc / MR * MR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* row = A + k * lda;
+      if (k + kPackPrefetchRows < kc)
+        for (int64_t i = 0; i < full; i += 16) __builtin_prefetch(row + kPackPrefetchRows * lda + i, 0, 3);
+      for (int64_t i0 = 0; i0 < full; i0 += MR) std::memcpy(dst + i0 * kc + k * MR, row + i0, sizeof(float) * MR);
+    }
+    if (full == mc) return;
+    A += full;
+    dst += full * kc;
+    mc -= full;
+  }
   for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
     const int m = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
     if (trans) {

@@ -9,6 +9,7 @@
 // MR * NV independent FMAs, enough to cover the FMA latency times the pipes on every target.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include "gemm.h"
 #include "gemm_pack.h"
 
@@ -20,7 +21,9 @@ constexpr int L = VecF::kLanes;
 constexpr int kMr = GEMM_MR;
 constexpr int kNv = GEMM_NV;
 constexpr int kNr = kNv * L;
+static_assert(kMr <= GemmTable::kMaxMr, "raise GemmTable::kMaxMr");
 
+// Out of line for the rare activations; act == None never calls it (finish_row).
 inline VecF activate(VecF x, GemmActivation act) {
   switch (act) {
     case GemmActivation::None: return x;
@@ -48,7 +51,7 @@ inline void finish_row(const VecF* x, float* c, int n, const GemmTile& t, const 
       if (with_c) r = fmadd(beta, loadu(c + v * L), r);
       if (t.bias_kind == GemmBias::Row) r = r + set1(*row_bias);
       else if (t.bias_kind == GemmBias::Col) r = r + loadu(t.bias + v * L);
-      storeu(c + v * L, activate(r, t.act));
+      storeu(c + v * L, t.act == GemmActivation::None ? r : activate(r, t.act));
     }
     return;
   }
@@ -60,53 +63,75 @@ inline void finish_row(const VecF* x, float* c, int n, const GemmTile& t, const 
     if (with_c) r = fmadd(beta, loadu(crow + v * L), r);
     if (t.bias_kind == GemmBias::Row) r = r + set1(*row_bias);
     else if (t.bias_kind == GemmBias::Col) r = r + loadu(brow + v * L);
-    storeu(crow + v * L, activate(r, t.act));
+    storeu(crow + v * L, t.act == GemmActivation::None ? r : activate(r, t.act));
   }
   std::memcpy(c, crow, sizeof(float) * n);
 }
 
-// The register tile's first R rows (R <= kMr; packed A keeps its kMr stride): the full tile,
-// and narrower ones for the bottom edge of C, so that M = 32 on a 14-row tile computes
-// 14 + 14 + 4 rows instead of 42.
-template <int R>
-void micro_kernel_rows(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
+// The register tile of M <= kMr rows. Below 8 accumulators the FMA latency would show, so short
+// tiles keep several accumulator sets over alternating steps of k and add them at the end.
+template <int M>
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
+  constexpr int kSets = M * kNv >= 8 ? 1 : M * kNv >= 4 ? 2 : 4;
   // The C tile is only touched after the k loop: start pulling it in now, so the misses
   // overlap the FMAs instead of stalling the store (C rarely stays in L1/L2 between K blocks).
   for (int r = 0; r < t.m; ++r) {
     __builtin_prefetch(c + r * t.ldc, 1, 3);
     __builtin_prefetch(c + r * t.ldc + kNr - 1, 1, 3);
   }
-  VecF acc[R][kNv];
+  VecF acc[kSets][M][kNv];
+#pragma GCC unroll 4
+  for (int s = 0; s < kSets; ++s)
 #pragma GCC unroll 32
-  for (int r = 0; r < R; ++r)
+    for (int r = 0; r < M; ++r)
 #pragma GCC unroll 8
-    for (int v = 0; v < kNv; ++v) acc[r][v] = zero();
-  for (int64_t k = 0; k < kc; ++k) {
+      for (int v = 0; v < kNv; ++v) acc[s][r][v] = zero();
+  int64_t k = 0;
+  if constexpr (kSets > 1) {
+    for (; k + kSets <= kc; k += kSets) {
+#pragma GCC unroll 4
+      for (int s = 0; s < kSets; ++s) {
+        VecF bv[kNv];
+#pragma GCC unroll 8
+        for (int v = 0; v < kNv; ++v) bv[v] = loadu(b + v * L);
+#pragma GCC unroll 32
+        for (int r = 0; r < M; ++r) {
+          const VecF av = set1(a[r]);
+#pragma GCC unroll 8
+          for (int v = 0; v < kNv; ++v) acc[s][r][v] = fmadd(av, bv[v], acc[s][r][v]);
+        }
+        a += kMr;
+        b += kNr;
+      }
+    }
+  }
+  for (; k < kc; ++k) {
     VecF bv[kNv];
 #pragma GCC unroll 8
     for (int v = 0; v < kNv; ++v) bv[v] = loadu(b + v * L);
 #pragma GCC unroll 32
-    for (int r = 0; r < R; ++r) {
+    for (int r = 0; r < M; ++r) {
       const VecF av = set1(a[r]);
 #pragma GCC unroll 8
-      for (int v = 0; v < kNv; ++v) acc[r][v] = fmadd(av, bv[v], acc[r][v]);
+      for (int v = 0; v < kNv; ++v) acc[0][r][v] = fmadd(av, bv[v], acc[0][r][v]);
     }
     a += kMr;
     b += kNr;
   }
-  const int m = t.m;
+#pragma GCC unroll 4
+  for (int s = 1; s < kSets; ++s)
+#pragma GCC unroll 32
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kNv; ++v) acc[0][r][v] = acc[0][r][v] + acc[s][r][v];
+  const int m = t.m < M ? t.m : M;
   for (int r = 0; r < m; ++r)
-    finish_row(acc[r], c + r * t.ldc, t.n, t, t.bias_kind == GemmBias::Row ? t.bias + r : nullptr);
+    finish_row(acc[0][r], c + r * t.ldc, t.n, t, t.bias_kind == GemmBias::Row ? t.bias + r : nullptr);
 }
 
-void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, const GemmTile& t) {
-  if constexpr (kMr > 4) {
-    if (t.m <= 4) return micro_kernel_rows<4>(kc, a, b, c, t);
-  }
-  if constexpr (kMr > 8) {
-    if (t.m <= 8) return micro_kernel_rows<8>(kc, a, b, c, t);
-  }
-  micro_kernel_rows<kMr>(kc, a, b, c, t);
+template <int... Ms>
+void fill_kernels(GemmTable& t, std::integer_sequence<int, Ms...>) {
+  ((t.kernel_rows[Ms + 1] = micro_kernel<Ms + 1>), ...);
 }
 
 void pack_a(bool trans, int64_t mc, int64_t kc, const float* A, int64_t lda, float* dst) {
@@ -240,7 +265,8 @@ double fma_loop(int64_t iters) {
 void fill_gemm_simd(GemmTable& t) {
   t.mr = kMr;
   t.nr = kNr;
-  t.kernel = micro_kernel;
+  t.kernel = micro_kernel<kMr>;
+  fill_kernels(t, std::make_integer_sequence<int, kMr>{});
   t.pack_a = pack_a;
   t.pack_b = pack_b;
   t.gemv_n = gemv_n;

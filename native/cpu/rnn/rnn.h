@@ -32,7 +32,8 @@ int rnn_saved_count(RnnMode mode);
 //   w_ih (G·H, I), w_hh (G·H, H) contiguous; b_ih, b_hh (G·H) or null (no bias);
 //   h0, c0 (N, H) contiguous or null (zeros; c0 only for LSTM); lengths (N) int32/int64 or null;
 //   y (T, N, H) any strides with a unit inner one; h_n, c_n (N, H) contiguous (c_n LSTM only);
-//   saved_gates (T·N·S·H), saved_h ((T+1)·N·H), saved_c ((T+1)·N·H, LSTM only) contiguous.
+//   saved_gates (T·N·S·H), saved_h ((T+1)·N·H), saved_c ((T+1)·N·H, LSTM only) contiguous, or
+//   all null when no backward follows (the forward then works in cached scratch).
 // saved_h holds every state: for a forward direction row t is the state before step t; for a
 // reverse one row t+1 is, so rows [reverse, reverse + T) are the previous states in time order.
 struct RnnWeights {
