@@ -27,6 +27,7 @@
         "native/binding/reduce.cc",
         "native/binding/gemm.cc",
         "native/binding/index.cc",
+        "native/binding/cuda.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",

@@ -2,10 +2,10 @@
 import './ops/methods';
 import { native } from './native';
 import { emptyCache as emptyStorageCache } from './storage';
-import { fail } from './errors';
 
 export { DendriteError, type ErrorCode } from './errors';
 export { Tensor, tidy, keep, memory, type Shape } from './tensor';
+export { cuda, type CudaMemory } from './cuda';
 export { float32, float64, int32, int64, uint8, bool, type DType } from './dtype';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/node';
 export * from './ops/creation';
@@ -61,14 +61,6 @@ export function getNumThreads(): number {
 export function emptyCache(): void {
   emptyStorageCache();
 }
-
-export const cuda = {
-  isAvailable: (): boolean => false,
-  deviceCount: (): number => 0,
-  memory(): never {
-    return fail('ERR_DEVICE', 'cuda.memory', 'a build with the CUDA backend', 'a CPU-only build');
-  },
-};
 
 import * as Blas from './ops/blas';
 /** dt.linalg: BLAS-style sgemm on Float32Arrays (transposes, alpha/beta, leading dims, epilogue) and the FMA peak probe. */

@@ -179,7 +179,6 @@ export abstract class Module {
 
   /** Converts parameters and buffers in place: a dtype ('float64') or a device ('cpu'). */
   to(target: DType | Device): this {
-    if (target === 'cpu') return this;
     for (const m of this.modules()) {
       for (const [name, p] of m.ownEntries().params) {
         const c = p.to(target as any);

@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_reduce(env, exports);
   init_gemm(env, exports);
   init_index(env, exports);
+  init_cuda(env, exports);
   return exports;
 }
 

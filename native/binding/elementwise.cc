@@ -1,6 +1,9 @@
 // N-API side of the elementwise family.
 #include "../cpu/elementwise/elementwise.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -20,7 +23,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     MetaReader meta;
     TensorDesc out = read_tensor(meta, info[3], "unary");
     TensorDesc in = read_tensor(meta, info[4], "unary");
-    cpu::unary(op, out, in, p);
+    if (common_device("unary", {&out, &in}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::unary(op, out, in, p));
+    else cpu::unary(op, out, in, p);
     return info.Env().Undefined();
   });
 }
@@ -34,7 +38,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     TensorDesc out = read_tensor(meta, info[3], "binary");
     TensorDesc a = read_tensor(meta, info[4], "binary");
     TensorDesc b = read_tensor(meta, info[5], "binary");
-    cpu::binary(op, out, a, b, p);
+    if (common_device(cpu::binary_op_names()[static_cast<int>(op)], {&out, &a, &b}) == Device::Cuda)
+      DENDRITE_ON_CUDA(cuda::binary(op, out, a, b, p));
+    else cpu::binary(op, out, a, b, p);
     return info.Env().Undefined();
   });
 }
@@ -50,6 +56,10 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
     MetaReader meta;
     TensorDesc out = read_tensor(meta, info[5], "binary");
     TensorDesc t = read_tensor(meta, info[6], "binary");
+    if (common_device(cpu::binary_op_names()[static_cast<int>(op)], {&out, &t}) == Device::Cuda) {
+      DENDRITE_ON_CUDA(cuda::binary_scalar(op, out, t, scalar, scalar_first, p));
+      return info.Env().Undefined();
+    }
     alignas(8) unsigned char storage[8];
     dispatch_dtype(t.dtype, [&](auto tag) {
       using T = decltype(tag);
@@ -73,7 +83,8 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
     TensorDesc cond = read_tensor(meta, info[1], "where");
     TensorDesc a = read_tensor(meta, info[2], "where");
     TensorDesc b = read_tensor(meta, info[3], "where");
-    cpu::where(out, cond, a, b);
+    if (common_device("where", {&out, &cond, &a, &b}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::where(out, cond, a, b));
+    else cpu::where(out, cond, a, b);
     return info.Env().Undefined();
   });
 }

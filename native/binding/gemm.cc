@@ -4,6 +4,9 @@
 #include "../core/thread_pool.h"
 #include "../cpu/gemm/gemm.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -15,7 +18,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     TensorDesc out = read_tensor(meta, info[0], "matmul");
     TensorDesc a = read_tensor(meta, info[1], "matmul");
     TensorDesc b = read_tensor(meta, info[2], "matmul");
-    cpu::matmul(out, a, b);
+    if (common_device("matmul", {&out, &a, &b}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::matmul(out, a, b));
+    else cpu::matmul(out, a, b);
     return info.Env().Undefined();
   });
 }
@@ -33,7 +37,10 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
     bool has_bias = info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull();
     TensorDesc bias;
     if (has_bias) bias = read_tensor(meta, info[4], "linear");
-    cpu::linear(out, x, w, has_bias ? &bias : nullptr, static_cast<cpu::GemmActivation>(act));
+    Device dev = has_bias ? common_device("linear", {&out, &x, &w, &bias}) : common_device("linear", {&out, &x, &w});
+    auto activation = static_cast<cpu::GemmActivation>(act);
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::linear(out, x, w, has_bias ? &bias : nullptr, activation));
+    else cpu::linear(out, x, w, has_bias ? &bias : nullptr, activation);
     return info.Env().Undefined();
   });
 }

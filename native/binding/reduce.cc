@@ -2,6 +2,9 @@
 #include "../cpu/reduce/reduce.h"
 #include "../cpu/softmax/softmax.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -19,12 +22,14 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     bool dims[kMaxDims];
     for (int d = 0; d < kMaxDims; ++d) dims[d] = (mask >> d) & 1;
     if (in.ndim < kMaxDims && (mask >> in.ndim) != 0) fail(ErrorCode::Index, "reduce", "dims below rank " + std::to_string(in.ndim), "mask " + std::to_string(mask));
-    if (info.Length() > 5 && !info[5].IsUndefined()) {
-      TensorDesc indices = read_tensor(meta, info[5], "reduce");
-      cpu::reduce(static_cast<cpu::ReduceOp>(code), out, in, dims, correction, &indices);
-    } else {
-      cpu::reduce(static_cast<cpu::ReduceOp>(code), out, in, dims, correction, nullptr);
-    }
+    auto op = static_cast<cpu::ReduceOp>(code);
+    const char* name = cpu::reduce_op_names()[code];
+    bool has_indices = info.Length() > 5 && !info[5].IsUndefined();
+    TensorDesc indices;
+    if (has_indices) indices = read_tensor(meta, info[5], "reduce");
+    Device dev = has_indices ? common_device(name, {&out, &in, &indices}) : common_device(name, {&out, &in});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::reduce(op, out, in, dims, correction, has_indices ? &indices : nullptr));
+    else cpu::reduce(op, out, in, dims, correction, has_indices ? &indices : nullptr);
     return info.Env().Undefined();
   });
 }
@@ -37,7 +42,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     MetaReader meta;
     TensorDesc out = read_tensor(meta, info[2], "softmax");
     TensorDesc in = read_tensor(meta, info[3], "softmax");
-    cpu::softmax_forward(out, in, dim, log);
+    if (common_device(log ? "logSoftmax" : "softmax", {&out, &in}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::softmax_forward(out, in, dim, log));
+    else cpu::softmax_forward(out, in, dim, log);
     return info.Env().Undefined();
   });
 }
@@ -51,7 +57,8 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
     TensorDesc gi = read_tensor(meta, info[2], "softmaxBackward");
     TensorDesc go = read_tensor(meta, info[3], "softmaxBackward");
     TensorDesc y = read_tensor(meta, info[4], "softmaxBackward");
-    cpu::softmax_backward(gi, go, y, dim, log);
+    if (common_device("softmaxBackward", {&gi, &go, &y}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::softmax_backward(gi, go, y, dim, log));
+    else cpu::softmax_backward(gi, go, y, dim, log);
     return info.Env().Undefined();
   });
 }
