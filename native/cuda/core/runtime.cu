@@ -75,9 +75,10 @@ struct Allocator {
     cudaGetLastError();
   }
 };
+// Never destroyed: storage finalizers may still return blocks while the process exits.
 Allocator& allocator() {
-  static Allocator a;
-  return a;
+  static Allocator* a = new Allocator;
+  return *a;
 }
 
 // Pinned staging memory for asynchronous copies back, cached the same way (cudaMallocHost is slow).
@@ -87,8 +88,8 @@ struct PinnedCache {
   size_t cached = 0;
 };
 PinnedCache& pinned() {
-  static PinnedCache c;
-  return c;
+  static PinnedCache* c = new PinnedCache;
+  return *c;
 }
 constexpr size_t kPinnedCacheLimit = size_t{256} << 20;
 
