@@ -58,12 +58,17 @@ struct OffsetCalc {
   __host__ __device__ void get(int64_t linear, int64_t* off) const {
 #pragma unroll
     for (int k = 0; k < N; ++k) off[k] = 0;
-    for (int d = 0; d < ndim; ++d) {
+    // The outermost dim needs no division: what is left of the index is its coordinate.
+    for (int d = 0; d < ndim - 1; ++d) {
       int64_t q = linear / sizes[d];
       int64_t r = linear - q * sizes[d];
       linear = q;
 #pragma unroll
       for (int k = 0; k < N; ++k) off[k] += r * strides[k][d];
+    }
+    if (ndim > 0) {
+#pragma unroll
+      for (int k = 0; k < N; ++k) off[k] += linear * strides[k][ndim - 1];
     }
   }
 };

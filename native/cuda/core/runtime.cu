@@ -119,6 +119,10 @@ int current_device() {
 }
 
 cudaStream_t stream() {
+  // One device for now (dendrite never switches it): the first answer is kept, so a launch does
+  // not pay for cudaGetDevice.
+  static thread_local cudaStream_t cached = nullptr;
+  if (cached) return cached;
   int d = current_device();
   if (d < 0 || d >= kMaxDevices) fail(ErrorCode::Device, "cuda", "a device index below 64", std::to_string(d));
   DeviceState& s = device_state(d);
@@ -129,12 +133,16 @@ cudaStream_t stream() {
     check(cudaDeviceGetAttribute(&s.sms, cudaDevAttrMultiProcessorCount, d), "cudaDeviceGetAttribute");
   });
   if (!s.stream) fail(ErrorCode::Device, "cuda", "a stream for device " + std::to_string(d), "none");
+  cached = s.stream;
   return s.stream;
 }
 
 int sm_count() {
+  static thread_local int cached = 0;
+  if (cached) return cached;
   stream();
-  return device_state(current_device()).sms;
+  cached = device_state(current_device()).sms;
+  return cached;
 }
 
 void synchronize() {
