@@ -91,3 +91,25 @@ export function flag(name, dflt) {
   }
   return dflt;
 }
+
+/**
+ * The training images as one float tensor [N, 1, 28, 28] in `range` ([-1, 1] for a tanh
+ * generator, [0, 1] for a VAE), the labels (int64 [N]) and the class names. Smoke mode and
+ * `subset: true` use the shipped subset.
+ */
+export function fashionImages({ range = [-1, 1], subset = false } = {}) {
+  const where = smoke || subset ? { locations: ['subset'] } : {};
+  const ds = dt.data.datasets.fashionMnist({ train: true, ...where });
+  const [lo, hi] = range;
+  const images = dt.tidy(() => ds.data.to('float32').mul((hi - lo) / 255).add(lo).unsqueeze(1));
+  return { images, labels: ds.targets, classes: ds.classes, source: ds.source, count: ds.length };
+}
+
+/** A random batch (with replacement across batches) of `size` rows of each tensor. */
+export function randomBatch(tensors, size) {
+  const n = tensors[0].shape[0];
+  const idx = dt.randint(0, n, [size]);
+  const out = tensors.map((t) => t.indexSelect(0, idx));
+  idx.dispose();
+  return out;
+}
