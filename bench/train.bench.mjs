@@ -2,7 +2,7 @@
 // dense 128 → dense 10, ReLU) in dendrite and in PyTorch (bench/train_torch.py through Debian's
 // /usr/bin/python3) on the same machine: epoch time and test accuracy after that epoch.
 //
-//   node bench/train.bench.mjs [--threads N] [--runs 2] [--steps S] [--root DIR] [--json out.json] [--no-python]
+//   node bench/train.bench.mjs [--threads N] [--runs 2] [--steps S] [--seed K] [--root DIR] [--json out.json] [--no-python]
 //
 // Both sides: PyTorch's default initialisation, Adam (lr 1e-3), batch 64 shuffled, pixels / 255
 // then standardised, the full data set decoded into memory before the clock starts, so the epoch
@@ -23,6 +23,7 @@ const opt = (name, dflt) => {
 };
 const ROOT = opt('root', '/usr/share/datasets/fashion-mnist');
 const STEPS = Number(opt('steps', 0));
+const SEED = Number(opt('seed', 0));
 const RUNS = Number(opt('runs', 2));
 const jsonOut = opt('json', null);
 const withPython = !argv.includes('--no-python');
@@ -49,7 +50,7 @@ async function worker() {
     new nn.Linear(32 * 12 * 12, 128), new nn.ReLU(),
     new nn.Linear(128, 10),
   );
-  const loader = new dt.data.DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
+  const loader = new dt.data.DataLoader(train, { batchSize: 64, shuffle: true, seed: Number(opt('seed', 0)) });
   const t0 = performance.now(), c0 = process.cpuUsage();
   await dt.fit(model, loader, {
     optimizer: new dt.optim.Adam(model.parameters(), { lr: 1e-3 }),
@@ -66,7 +67,7 @@ async function worker() {
 }
 
 function runOnce(side, threads) {
-  const args = ['--threads', String(threads), '--root', ROOT, ...(STEPS ? ['--steps', String(STEPS)] : [])];
+  const args = ['--threads', String(threads), '--root', ROOT, '--seed', String(SEED), ...(STEPS ? ['--steps', String(STEPS)] : [])];
   const r = side === 'dendrite'
     ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', ...args], { encoding: 'utf8' })
     : spawnSync('/usr/bin/python3', [path.join(here, 'train_torch.py'), ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
@@ -87,7 +88,10 @@ else {
       results[side].push(r);
       console.log(`  run ${run} ${side.padEnd(8)}  epoch ${r.epoch_s.toFixed(1).padStart(6)} s  (CPU ${r.epoch_cpu_s.toFixed(1)} s)  test accuracy ${(r.test_accuracy * 100).toFixed(2)}%`);
     }
-  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+  const median = (v) => {
+    const s = [...v].sort((a, b) => a - b), m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
   const summary = {};
   for (const side of sides) {
     const rs = results[side];
