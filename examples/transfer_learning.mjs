@@ -1,14 +1,16 @@
 // Transfer learning: train a small CNN on five Fashion-MNIST classes (T-shirt/top, Trouser,
 // Pullover, Dress, Coat), freeze its convolutional backbone with requiresGrad_(false), and train
-// only a new head on the other five (Sandal, Shirt, Sneaker, Bag, Ankle boot) from a few hundred
-// images. The same network trained from scratch on those few images is the comparison; the
-// frozen weights are checked to be bit-for-bit unchanged after the head's training.
+// only a new linear head on the other five (Sandal, Shirt, Sneaker, Bag, Ankle boot) from 100
+// images (--few N). The same network trained from scratch on those few images is the
+// comparison; the frozen weights are checked to be bit-for-bit unchanged after the head's
+// training. (These five classes are easy: from scratch does nearly as well on the full test
+// split; the frozen backbone gets there training 7845 parameters instead of 12645.)
 import * as dt from '../dist/index.mjs';
 import { smoke } from './_common.mjs';
 import { fashionData, flag, plain } from './_fashion.mjs';
 
 const { nn } = dt;
-const FEW = Number(flag('few', 500));
+const FEW = Number(flag('few', 100));
 
 /** The images (standardised) and labels (shifted to 0..4) of classes [first, first+5). */
 function split(ds, first, limit = Infinity) {
@@ -23,11 +25,16 @@ function split(ds, first, limit = Infinity) {
   });
 }
 
+// The backbone is the convolutional feature extractor (1568 features per image); each task gets
+// a head of its own on top of it.
+const FEATURES = 32 * 7 * 7;
 const backbone = () => new nn.Sequential(
   new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
   new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Flatten(), new nn.Linear(32 * 7 * 7, 64), new nn.ReLU(),
+  new nn.Flatten(),
 );
+const sourceHead = () => new nn.Sequential(new nn.Linear(FEATURES, 64), new nn.ReLU(), new nn.Linear(64, 5));
+const newHead = () => new nn.Linear(FEATURES, 5);
 
 async function train(model, [x, y], { epochs, params = model.parameters(), steps }) {
   const loader = new dt.data.DataLoader(new dt.data.TensorDataset(x, y), { batchSize: 64, shuffle: true, seed: 1 });
@@ -48,7 +55,7 @@ const testLimit = smoke ? 200 : Infinity;
 // 1. The backbone and a first head learn classes 0-4 from all their images.
 const source = split(trainSet, 0), sourceTest = split(testSet, 0, testLimit);
 const features = backbone();
-const sourceModel = new nn.Sequential(features, new nn.Linear(64, 5));
+const sourceModel = new nn.Sequential(features, sourceHead());
 let t0 = performance.now();
 await train(sourceModel, source, { epochs: 1, steps });
 console.log(`1. backbone trained on ${names.slice(0, 5).join(', ')} (${source[0].shape[0]} images, ${((performance.now() - t0) / 1000).toFixed(1)} s): test accuracy ${pct(await accuracy(sourceModel, sourceTest))}`);
@@ -58,7 +65,7 @@ const target = split(trainSet, 5, FEW), targetTest = split(testSet, 5, testLimit
 // (The backbone has no batch norm: with it, the frozen part would also have to stay in eval
 // mode, or its running statistics would keep moving.)
 features.requiresGrad_(false);
-const head = new nn.Linear(64, 5);
+const head = newHead();
 const transferModel = new nn.Sequential(features, head);
 const frozenBefore = Object.fromEntries(Object.entries(features.stateDict()).map(([k, v]) => [k, v.clone()]));
 const headWeightBefore = head.weight.clone();
@@ -77,7 +84,7 @@ console.log(`   frozen backbone weights: max |change| = ${maxFrozen} (${maxFroze
 
 // 3. The comparison: the same network from scratch on the same few images.
 dt.manualSeed(1);
-const scratch = new nn.Sequential(backbone(), new nn.Linear(64, 5));
+const scratch = new nn.Sequential(backbone(), newHead());
 await train(scratch, target, { epochs: smoke ? 1 : 20, steps });
 const scratchAcc = await accuracy(scratch, targetTest);
 console.log(`3. from scratch on the same ${target[0].shape[0]} images, all weights trained: test accuracy ${pct(scratchAcc)}`);
