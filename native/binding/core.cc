@@ -24,7 +24,7 @@ constexpr size_t kHeader = kAlignment;
 void release_block(Napi::Env env, StorageBlock* block) {
   if (block->freed) return;
   block->freed = true;
-  release(static_cast<char*>(block->data) - kHeader, block->bytes);
+  release(static_cast<char*>(block->data) - kHeader, block->bytes, Device::Cpu, kHeader);
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
 }
 

@@ -19,7 +19,8 @@ struct MemoryStats {
 // `overhead` bytes are allocated in front of the payload but not counted (bookkeeping headers),
 // so the reported bytes are what tensors hold.
 void* allocate(size_t bytes, Device device = Device::Cpu, size_t overhead = 0);
-void release(void* ptr, size_t bytes, Device device = Device::Cpu);
+// `bytes` and `overhead` as given to allocate (blocks of 1 MiB and more are mapped pages).
+void release(void* ptr, size_t bytes, Device device = Device::Cpu, size_t overhead = 0);
 MemoryStats memory_stats(Device device);
 
 }  // namespace dendrite

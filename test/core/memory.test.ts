@@ -41,6 +41,20 @@ describe('memory', () => {
     expect(after.numBytesInCache).toBe(before.numBytesInCache);
   });
 
+  it('gives large disposed buffers back to the system (resident memory stays flat)', () => {
+    // 6.4 MB activations allocated and freed 100 times: through glibc's malloc this once grew
+    // the resident set by ~600 MB; with directly mapped pages it stays where it was.
+    const cycle = () => {
+      const x = dt.ones([64, 32, 28, 28]);
+      for (let i = 0; i < 100; i++) x.relu().dispose();
+      x.dispose();
+    };
+    cycle();
+    const before = process.memoryUsage().rss;
+    cycle();
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+  });
+
   it('dispose frees at once and tidy disposes all but its results', () => {
     const base = dt.memory();
     const kept = dt.tidy(() => {

@@ -26,6 +26,14 @@ const expected: Record<string, RegExp[]> = {
   fast_rcnn: [/before training: mean IoU [\d.]+/, /step   1  loss [\d.]+/, /after training: mean IoU [\d.]+ of the top detection/],
   seq_classify: [/trained in [\d.]+ s/],
   seq2seq_attention: [/trained in [\d.]+ s: [\d.]+% of digits/, /example: \d+ -> \d+/],
+  fashion_cnn: [/600,810 parameters/, /Epoch 1\/1 - 5 steps/, /test accuracy: [\d.]+% on 200 images \(subset\)/, /wrote .*fashion_cnn\.svg/],
+  fashion_cnn_bn: [/BatchNorm2d/, /Epoch 1\/1 - 5 steps/, /test accuracy: [\d.]+% on 200 images \(subset\)/, /wrote .*fashion_cnn_bn\.png/],
+  transfer_learning: [/frozen backbone weights: max \|change\| = 0 \(unchanged\); new head: max \|change\| = [\d.]+/, /\d+ trainable, \d+ frozen parameters/, /learned: frozen backbone \+ new head [\d.]+% vs from scratch [\d.]+%/],
+  unet: [/U-Net: [\d,]+ parameters/, /learned: circle masks at [\d.]+% pixel accuracy, IoU [\d.]+/, /wrote .*unet_masks\.png/],
+  gan: [/loss D [\d.]+  loss G [\d.]+/, /learned: samples with pixel mean/, /wrote .*gan_samples\.png/],
+  dcgan: [/generator \d+ parameters, discriminator \d+/, /learned: samples with pixel mean/, /wrote .*dcgan_samples\.png/],
+  cgan: [/loss D [\d.]+  loss G [\d.]+/, /learned: for \d+ of 10 classes/, /wrote .*cgan_samples\.png/],
+  vae: [/-ELBO [\d.]+ nats\/image +\(reconstruction [\d.]+, KL [\d.]+\)/, /learned: a 16-d latent code/, /wrote .*vae_reconstructions\.png .* and .*vae_samples\.png/],
   fashion_mlp: [/fashion-mnist: train split, 3000 images from .*fashion-mnist-subset/, /Epoch 1\/1 - 5 steps/, /test accuracy: [\d.]+% on 1000 images \(subset\)/, /wrote .*fashion_mlp\.svg/],
 };
 
@@ -44,6 +52,28 @@ describe('examples (smoke)', () => {
       for (const p of patterns) expect(r.output).toMatch(p);
     });
   }
+
+  it('runs the main demo: summary first, checkpoint round trip, test accuracy last', () => {
+    const r = run([path.join('examples', 'demo.mjs')]);
+    expect(r.output, r.output).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    expect(r.output.trimStart()).toMatch(/^dendrite \w+ kernels, \d+ threads\s+Model: "Sequential"/);
+    expect(r.output).toMatch(/Total params: 421,866/);
+    expect(r.output).toMatch(/Epoch 1\/1 - 5 steps/);
+    expect(r.output).toMatch(/wrote .*demo_cnn\.safetensors \(20 tensors\)/);
+    expect(r.output).toMatch(/#7  true \S+ +predicted/);
+    expect(r.output).toMatch(/reloaded checkpoint matches the trained model: yes/);
+    expect(r.output.trimEnd()).toMatch(/test accuracy: [\d.]+% on 200 test images \(subset\)$/);
+    expect(fs.readFileSync(path.join(out, 'demo_curves.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(fs.statSync(path.join(out, 'demo_curves.png')).size).toBeGreaterThan(1000);
+  });
+
+  it('runs the demo through the dendrite command', () => {
+    const r = run([path.join('bin', 'dendrite.mjs'), 'example', 'xor_mlp']);
+    expect(r.status).toBe(0);
+    expect(r.output).toMatch(/final accuracy/);
+    expect(run([path.join('bin', 'dendrite.mjs'), 'nope']).status).toBe(1);
+  });
 
   it('writes the plot files', () => {
     expect(fs.readFileSync(path.join(out, 'fashion_mlp.svg'), 'utf8')).toMatch(/^<svg/);

@@ -143,6 +143,20 @@ describe('dt.summary', () => {
     expect(s.layers.map((l) => l.receptiveField)).toEqual([5, 8, 8]);
   });
 
+  it('counts the MACs and receptive field of the real conv and pooling layers', () => {
+    // The course's CNN: 28 -> 26 -> 24 -> 12 (Keras: 320 + 9248 + 589952 + 1290 parameters).
+    const model = new nn.Sequential(
+      new nn.Conv2d(1, 32, 3), new nn.ReLU(), new nn.Conv2d(32, 32, 3), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(32 * 12 * 12, 128), new nn.ReLU(), new nn.Linear(128, 10));
+    const s = dt.summary(model, [1, 1, 28, 28]);
+    expect(s.layers.map((l) => l.macs)).toEqual([26 * 26 * 32 * 9, 0, 24 * 24 * 32 * 32 * 9, 0, 0, 0, 4608 * 128, 0, 1280]);
+    expect(s.layers.map((l) => l.receptiveField)).toEqual([3, 3, 5, 5, 6, 28, 28, 28, 28]);
+    expect(s.totalParams).toBe(600810);
+    const up = dt.summary(new nn.Sequential(new nn.ConvTranspose2d(8, 4, 2, { stride: 2 }), new nn.AdaptiveAvgPool2d(1)), [2, 8, 5, 5]);
+    expect(up.layers[0].macs).toBe(2 * 8 * 5 * 5 * 4 * 2 * 2);
+    expect(up.layers[1].receptiveField).toBe(5);
+  });
+
   it('rejects bad arguments', () => {
     expect(() => dt.summary({} as any, [1, 2])).toThrow(/an nn.Module/);
     expect(() => dt.summary(new nn.Linear(2, 2), [1, 0])).toThrow(/positive integers/);
