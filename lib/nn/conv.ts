@@ -7,7 +7,6 @@ import { empty } from '../ops/creation';
 import { conv2d, convTranspose2d, convTransposeOutputSize, intPair, type IntPair } from '../ops/conv';
 import { pad } from '../ops/pad';
 import type { DType } from '../dtype';
-import { registerSummaryRule } from '../train/summary';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
@@ -140,23 +139,3 @@ export class ConvTranspose2d extends ConvNd {
       (this.groups !== 1 ? `, groups=${this.groups}` : '') + (this.bias ? '' : ', bias=false');
   }
 }
-
-// dt.summary's arithmetic. A convolution output element is a dot product over (inC/groups)·kH·kW
-// inputs; a transposed convolution scatters each input element onto (outC/groups)·kH·kW outputs.
-const numelOf = (v: unknown): number => (v instanceof Tensor ? v.numel() : 0);
-registerSummaryRule('Conv2d', {
-  macs: (m, _inputs, output) => {
-    const c = m as Conv2d;
-    return numelOf(output) * (c.inChannels / c.groups) * c.kernelSize[0] * c.kernelSize[1];
-  },
-  receptiveField: (m) => {
-    const c = m as Conv2d;
-    return { kernel: c.kernelSize, stride: c.stride, dilation: c.dilation };
-  },
-});
-registerSummaryRule('ConvTranspose2d', {
-  macs: (m, inputs) => {
-    const c = m as ConvTranspose2d;
-    return numelOf(inputs[0]) * (c.outChannels / c.groups) * c.kernelSize[0] * c.kernelSize[1];
-  },
-});

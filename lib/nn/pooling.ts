@@ -2,8 +2,7 @@
 import { Tensor } from '../tensor';
 import { Module } from './module';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool';
-import { intPair, type IntPair } from '../ops/conv';
-import { registerSummaryRule } from '../train/summary';
+import type { IntPair } from '../ops/conv';
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: IntPair, readonly options: MaxPool2dOptions = {}) {
@@ -53,23 +52,3 @@ export class AdaptiveMaxPool2d extends Module {
     return `outputSize=${JSON.stringify(this.outputSize)}`;
   }
 }
-
-// dt.summary's receptive-field arithmetic (pooling has no multiply-accumulates).
-for (const name of ['MaxPool2d', 'AvgPool2d'])
-  registerSummaryRule(name, {
-    receptiveField: (m) => {
-      const p = m as MaxPool2d;
-      const kernel = intPair(p.kernelSize, name, 'kernelSize', 1);
-      const stride = p.options.stride == null ? kernel : intPair(p.options.stride, name, 'stride', 1);
-      const dilation = intPair((p.options as MaxPool2dOptions).dilation ?? 1, name, 'dilation', 1);
-      return { kernel, stride, dilation };
-    },
-  });
-for (const name of ['AdaptiveAvgPool2d', 'AdaptiveMaxPool2d'])
-  registerSummaryRule(name, {
-    // Pooling to one value per channel sees the whole input; other output sizes are left untracked.
-    receptiveField: (_m, _inputs, output) => {
-      const out = Array.isArray(output) ? output[0] : output;
-      return out instanceof Tensor && out.ndim === 4 && out.shape[2] === 1 && out.shape[3] === 1 ? 'global' : null;
-    },
-  });
