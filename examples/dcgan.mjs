@@ -6,9 +6,10 @@
 //   npm run example -- dcgan [--steps N]
 import * as dt from '../dist/index.mjs';
 import { outPath, smoke } from './_common.mjs';
-import { fashionImages, flag, randomBatch } from './_fashion.mjs';
+import { fashionImages, flag } from './_fashion.mjs';
+import { trainGan } from './_gan.mjs';
 
-const { nn, F } = dt;
+const { nn } = dt;
 const Z = 64, BATCH = 64;
 const STEPS = smoke ? 2 : Number(flag('steps', 600));
 
@@ -34,41 +35,8 @@ for (const m of [...generator.modules(), ...discriminator.modules()]) {
 }
 console.log(`generator ${dt.summary(generator, [1, Z]).totalParams} parameters, discriminator ${dt.summary(discriminator, [1, 1, 28, 28]).totalParams}`);
 
-const optG = new dt.optim.Adam(generator.parameters(), { lr: 2e-4, betas: [0.5, 0.999] });
-const optD = new dt.optim.Adam(discriminator.parameters(), { lr: 2e-4, betas: [0.5, 0.999] });
-const ones = dt.ones([BATCH, 1]), zeros = dt.zeros([BATCH, 1]);
 const fixedNoise = dt.randn([64, Z]);
-
-const started = performance.now();
-let dSum = 0, gSum = 0, realP = 0, fakeP = 0, n = 0;
-for (let step = 1; step <= STEPS; step++) {
-  dt.tidy(() => {
-    const [real] = randomBatch([images], BATCH);
-    const fake = generator.forward(dt.randn([BATCH, Z]));
-
-    optD.zeroGrad();
-    const realLogits = discriminator.forward(real);
-    const fakeLogits = discriminator.forward(fake.detach());
-    const lossD = F.binaryCrossEntropyWithLogits(realLogits, ones).add(F.binaryCrossEntropyWithLogits(fakeLogits, zeros));
-    lossD.backward();
-    optD.step();
-
-    discriminator.requiresGrad_(false);
-    optG.zeroGrad();
-    const lossG = F.binaryCrossEntropyWithLogits(discriminator.forward(fake), ones);
-    lossG.backward();
-    optG.step();
-    discriminator.requiresGrad_(true);
-
-    dSum += lossD.item(); gSum += lossG.item(); n++;
-    realP += realLogits.sigmoid().mean().item(); fakeP += fakeLogits.sigmoid().mean().item();
-  });
-  if (step % 100 === 0 || step === STEPS) {
-    console.log(`step ${String(step).padStart(5)}  loss D ${(dSum / n).toFixed(3)}  loss G ${(gSum / n).toFixed(3)}  D(real) ${(realP / n).toFixed(2)}  D(fake) ${(fakeP / n).toFixed(2)}`);
-    dSum = gSum = realP = fakeP = n = 0;
-  }
-}
-console.log(`trained ${STEPS} steps in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+trainGan({ generator, discriminator, images, z: Z, batch: BATCH, steps: STEPS, logEvery: 100 });
 
 generator.eval();
 const samples = dt.noGrad(() => generator.forward(fixedNoise));
