@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { fieldBytes, fieldString, fieldVarint, valueInfo } from './_proto.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,26 +35,7 @@ const jsonOut = opt('json', null);
 const ROUNDS = Number(opt('rounds', '3'));
 const withPython = !argv.includes('--no-python');
 
-// --- a minimal protobuf writer for a one-node ONNX model: C[M,N] = MatMul(A[M,K], B[K,N]) ---
-function varint(n) {
-  const out = [];
-  let v = BigInt(n);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return out;
-}
-const fieldVarint = (field, v) => [...varint((field << 3) | 0), ...varint(v)];
-const fieldBytes = (field, bytes) => [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
-const fieldString = (field, s) => fieldBytes(field, [...Buffer.from(s, 'utf8')]);
-function valueInfo(name, dims) {
-  const shape = dims.flatMap((d) => fieldBytes(1, fieldVarint(1, d))); // TensorShapeProto.dim.dim_value
-  const tensorType = [...fieldVarint(1, 1), ...fieldBytes(2, shape)]; // elem_type FLOAT, shape
-  return [...fieldString(1, name), ...fieldBytes(2, fieldBytes(1, tensorType))]; // name, type.tensor_type
-}
+// One-node ONNX model for the anchor: C[M,N] = MatMul(A[M,K], B[K,N]).
 function matmulModel(M, N, K) {
   const node = [...fieldString(1, 'A'), ...fieldString(1, 'B'), ...fieldString(2, 'C'), ...fieldString(4, 'MatMul')];
   const graph = [

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { fieldBytes, fieldString, fieldVarint, initializer, valueInfo } from './_proto.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,30 +33,7 @@ const ROUNDS = Number(opt('rounds', '3'));
 const jsonOut = opt('json', null);
 const withPython = !argv.includes('--no-python');
 
-// --- a minimal protobuf writer for a one-node ONNX model: Y = LSTM(X; W, R, B) --------------
-function varint(n) {
-  const out = [];
-  let v = BigInt(n);
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return out;
-}
-const fieldVarint = (field, v) => [...varint((field << 3) | 0), ...varint(v)];
-const fieldBytes = (field, bytes) => [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
-const fieldString = (field, s) => fieldBytes(field, [...Buffer.from(s, 'utf8')]);
-function valueInfo(name, dims) {
-  const shape = dims.flatMap((d) => fieldBytes(1, fieldVarint(1, d)));
-  const tensorType = [...fieldVarint(1, 1), ...fieldBytes(2, shape)];
-  return [...fieldString(1, name), ...fieldBytes(2, fieldBytes(1, tensorType))];
-}
-function initializer(name, dims, data) {
-  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return [...dims.flatMap((d) => fieldVarint(1, d)), ...fieldVarint(2, 1), ...fieldString(8, name), ...fieldBytes(9, [...raw])];
-}
+// One-node ONNX model for the anchor: Y = LSTM(X; W, R, B).
 function lstmModel(T, N, I, H, W, R, B) {
   const attr = [...fieldString(1, 'hidden_size'), ...fieldVarint(3, H), ...fieldVarint(20, 2)];
   const node = [
