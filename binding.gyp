@@ -34,6 +34,7 @@
         "native/binding/pool.cc",
         "native/binding/norm.cc",
         "native/binding/rnn.cc",
+        "native/binding/cuda.cc",
         "native/core/allocator.cc",
         "native/core/cpu_features.cc",
         "native/core/thread_pool.cc",

@@ -6,6 +6,7 @@ import { fail } from './errors';
 
 export { DendriteError, type ErrorCode } from './errors';
 export { Tensor, tidy, keep, memory, type Shape } from './tensor';
+export { cuda, type CudaMemory } from './cuda';
 export { float32, float64, int32, int64, uint8, bool, type DType } from './dtype';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/node';
 export * from './ops/creation';
@@ -112,14 +113,6 @@ export function setCacheLimit(bytes: number): void {
   if (typeof bytes !== 'number' || !(bytes >= 0)) fail('ERR_ARGUMENT', 'setCacheLimit', 'a byte count >= 0', String(bytes));
   setStorageCacheLimit(bytes);
 }
-
-export const cuda = {
-  isAvailable: (): boolean => false,
-  deviceCount: (): number => 0,
-  memory(): never {
-    return fail('ERR_DEVICE', 'cuda.memory', 'a build with the CUDA backend', 'a CPU-only build');
-  },
-};
 
 import * as Blas from './ops/blas';
 /** dt.linalg: BLAS-style sgemm on Float32Arrays (transposes, alpha/beta, leading dims, epilogue) and the FMA peak probe. */

@@ -9,9 +9,20 @@
 // as someone else's data. Storages dropped without dispose are freed by the GC (the native
 // finalizer of the buffer); a FinalizationRegistry, registered once per fresh storage, keeps
 // the live-tensor count right for them.
-import { native } from './native';
+//
+// A CUDA storage is an opaque native handle over device memory from the native caching
+// allocator (native/cuda/cuda.h), so it skips this cache; dispose gives it back at once.
+import { DEVICE_CODES, native } from './native';
+import { fail } from './errors';
 
 export type Device = 'cpu' | 'cuda';
+
+/** An opaque handle to device memory (what the native calls take for a CUDA tensor). */
+export interface CudaHandle {
+  readonly __dendriteCudaStorage?: never;
+}
+/** What the native calls take: an ArrayBuffer on the CPU, a CudaHandle on CUDA. */
+export type StorageHandle = ArrayBuffer | CudaHandle;
 
 // Training loops allocate the same large activations every step; returning them to the OS and
 // faulting fresh pages back in costs more than the ops (~1.5 ms per MiB on a loaded VM), so
@@ -24,35 +35,50 @@ let cachedBytes = 0;
 /** Live tensor bookkeeping shared by a storage and its finalizer. */
 class RefCell {
   refs = 0;
+  constructor(readonly cuda: boolean) {}
 }
 
 let liveTensors = 0;
+let liveCudaTensors = 0;
 const finalizers = new FinalizationRegistry<RefCell>((cell) => {
   liveTensors -= cell.refs;
+  if (cell.cuda) liveCudaTensors -= cell.refs;
 });
 
 export class Storage {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: StorageHandle;
   readonly byteLength: number;
-  readonly device: Device = 'cpu';
+  readonly device: Device;
+  /** The device's code in the metadata channel (DEVICE_CODES). */
+  readonly deviceCode: number;
   /** A TypedArray over the buffer was handed to user code. */
   exposed = false;
-  private readonly cell = new RefCell();
+  private readonly cell: RefCell;
 
-  private constructor(byteLength: number) {
+  private constructor(byteLength: number, device: Device) {
     this.byteLength = byteLength;
-    this.buffer = native.alloc(byteLength);
+    this.device = device;
+    this.deviceCode = DEVICE_CODES[device];
+    this.buffer = device === 'cpu' ? native.alloc(byteLength) : native.cudaAlloc(byteLength);
+    this.cell = new RefCell(device !== 'cpu');
     finalizers.register(this, this.cell);
   }
 
   /** A storage of `byteLength` bytes: a cached one when available, else a fresh allocation. */
-  static allocate(byteLength: number): Storage {
+  static allocate(byteLength: number, device: Device = 'cpu'): Storage {
+    if (device !== 'cpu') return new Storage(byteLength, device);
     const list = cache.get(byteLength);
     if (list !== undefined && list.length > 0) {
       cachedBytes -= byteLength;
       return list.pop()!;
     }
-    return new Storage(byteLength);
+    return new Storage(byteLength, 'cpu');
+  }
+
+  /** The bytes of a CPU storage, for code that reads or writes them in JS. */
+  get hostBuffer(): ArrayBuffer {
+    if (this.device !== 'cpu') fail('ERR_DEVICE', 'storage', 'a CPU tensor (copy it with .cpu() first)', `a ${this.device} tensor`);
+    return this.buffer as ArrayBuffer;
   }
 
   /** Live (undisposed) tensors over this storage. */
@@ -63,15 +89,21 @@ export class Storage {
   addRef(): void {
     this.cell.refs++;
     liveTensors++;
+    if (this.cell.cuda) liveCudaTensors++;
   }
 
   /** Drops one tensor's reference; the last one releases the storage. */
   dropRef(): void {
     liveTensors--;
+    if (this.cell.cuda) liveCudaTensors--;
     if (--this.cell.refs === 0) this.release();
   }
 
   private release(): void {
+    if (this.device !== 'cpu') {
+      native.cudaFree(this.buffer);
+      return;
+    }
     const n = this.byteLength;
     if (!this.exposed && n <= cacheMaxItemBytes && cachedBytes + n <= cacheLimitBytes) {
       let list = cache.get(n);
@@ -79,7 +111,7 @@ export class Storage {
       list.push(this);
       cachedBytes += n;
     } else {
-      native.free(this.buffer);
+      native.free(this.buffer as ArrayBuffer);
     }
   }
 }
@@ -93,7 +125,7 @@ export function setCacheLimit(bytes: number): void {
 
 /** Frees every cached storage. */
 export function emptyCache(): void {
-  for (const list of cache.values()) for (const s of list) native.free(s.buffer);
+  for (const list of cache.values()) for (const s of list) native.free(s.buffer as ArrayBuffer);
   cache.clear();
   cachedBytes = 0;
 }
@@ -104,4 +136,8 @@ export function cacheBytes(): number {
 
 export function liveTensorCount(): number {
   return liveTensors;
+}
+
+export function liveCudaTensorCount(): number {
+  return liveCudaTensors;
 }

@@ -3,8 +3,9 @@
 // holds what every op needs: construction, layout helpers, reading out, disposal and tidy scopes.
 import { DendriteError, fail, fmtShape } from './errors';
 import { ARRAY_TYPES, ITEMSIZE, type DType, type TypedArray } from './dtype';
-import { Storage, cacheBytes, liveTensorCount, type Device } from './storage';
-import { beginLayouts, native, putLayout, UNARY } from './native';
+import { Storage, cacheBytes, liveCudaTensorCount, liveTensorCount, type Device } from './storage';
+import { beginLayouts, DEVICE_CODES, native, putLayout, UNARY } from './native';
+import { cudaAvailable } from './device';
 import type { Node } from './autograd/node';
 
 export type Shape = number[];
@@ -56,11 +57,11 @@ export class Tensor {
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
-  /** A new contiguous, uninitialised tensor. */
-  static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+  /** A new contiguous, uninitialised tensor (on the CPU unless `device` says otherwise). */
+  static empty(shape: Shape, dtype: DType = 'float32', device: Device = 'cpu'): Tensor {
     const n = shapeNumel(shape);
     if (!(n <= MAX_NUMEL)) fail('ERR_SHAPE', 'empty', `fewer than 2^48 elements`, `shape ${fmtShape(shape)}`);
-    return new Tensor(Storage.allocate(n * ITEMSIZE[dtype]), shape, contiguousStrides(shape), 0, dtype);
+    return new Tensor(Storage.allocate(n * ITEMSIZE[dtype], device), shape, contiguousStrides(shape), 0, dtype);
   }
 
   /** A view of `base`'s storage with another layout (no copy). */
@@ -108,7 +109,7 @@ export class Tensor {
    */
   putLayout(): void {
     if (this.disposedFlag) this.assertLive('op');
-    putLayout(this.dtype, this.offset, this.shape, this.strides);
+    putLayout(this.dtype, this.storage.deviceCode, this.offset, this.shape, this.strides);
   }
 
   /**
@@ -133,13 +134,47 @@ export class Tensor {
   dataSync(): TypedArray {
     this.assertLive('dataSync');
     const Ctor = ARRAY_TYPES[this.dtype];
+    if (this.device !== 'cpu') {
+      // Waits for the kernels queued so far, then copies into a fresh JS-owned array.
+      const out = new Ctor(this.numel()) as TypedArray;
+      const src = this.isContiguous() ? this : contiguousCopy(this);
+      try {
+        beginLayouts();
+        putLayout(this.dtype, DEVICE_CODES.cpu, 0, this.shape, contiguousStrides(this.shape));
+        src.putLayout();
+        native.transfer(out.buffer as ArrayBuffer, src.storage.buffer);
+      } finally {
+        if (src !== this) src.dispose();
+      }
+      return out;
+    }
     const src = this.isContiguous() ? this : contiguousCopy(this);
     src.storage.exposed = true;
-    return new Ctor(src.storage.buffer, src.offset * ITEMSIZE[this.dtype], this.numel()) as TypedArray;
+    return new Ctor(src.storage.hostBuffer, src.offset * ITEMSIZE[this.dtype], this.numel()) as TypedArray;
   }
 
+  /**
+   * The elements as dataSync() gives them. On CUDA the copy back is queued behind the kernels
+   * already issued and awaited off the event loop, so other work runs meanwhile.
+   */
   async data(): Promise<TypedArray> {
-    return this.dataSync();
+    if (this.device === 'cpu') return this.dataSync();
+    this.assertLive('data');
+    const out = new ARRAY_TYPES[this.dtype](this.numel()) as TypedArray;
+    const src = this.isContiguous() ? this : contiguousCopy(this);
+    let done: Promise<void>;
+    try {
+      beginLayouts();
+      putLayout(this.dtype, DEVICE_CODES.cpu, 0, this.shape, contiguousStrides(this.shape));
+      src.putLayout();
+      done = native.copyToHostAsync(out.buffer as ArrayBuffer, src.storage.buffer);
+    } finally {
+      // The copy is queued on the stream already; device memory given back now is reused only
+      // by work queued after it.
+      if (src !== this) src.dispose();
+    }
+    await done;
+    return out;
   }
 
   /** The value of a one-element tensor as a JS number (boolean for bool). */
@@ -183,11 +218,30 @@ export class Tensor {
 /** A contiguous copy with the same dtype (no autograd; ops/shape.ts wraps it for grads). */
 export function contiguousCopy(t: Tensor, dtype: DType = t.dtype): Tensor {
   t.assertLive('contiguous');
-  const out = Tensor.empty(t.shape.slice(), dtype);
+  const out = Tensor.empty(t.shape.slice(), dtype, t.device);
   beginLayouts();
   out.putLayout();
   t.putLayout();
   native.unary(UNARY.cast, 0, 0, out.storage.buffer, t.storage.buffer);
+  return out;
+}
+
+/** A copy of t on `device` (no autograd; ops/shape.ts toDevice records it). */
+export function transferRaw(t: Tensor, device: Device): Tensor {
+  t.assertLive('to');
+  const src = t.isContiguous() ? t : contiguousCopy(t);
+  const out = Tensor.empty(t.shape.slice(), t.dtype, device);
+  try {
+    beginLayouts();
+    out.putLayout();
+    src.putLayout();
+    native.transfer(out.storage.buffer, src.storage.buffer);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    if (src !== t) src.dispose();
+  }
   return out;
 }
 
@@ -245,13 +299,17 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-/** Live tensors and bytes: `{ numTensors, numBytes, numBytesInCache, devices: { cpu: {...} } }`. */
+/**
+ * Live tensors and bytes: `{ numTensors, numBytes, numBytesInCache, devices: { cpu, cuda } }`.
+ * numBytes counts the CPU; devices.cuda reports the CUDA caching allocator (rounded block sizes).
+ */
 export function memory() {
   const stats = native.memoryStats();
   const cached = cacheBytes();
   const liveTensors = liveTensorCount();
+  const cudaTensors = liveCudaTensorCount();
   const cpu = {
-    numTensors: liveTensors,
+    numTensors: liveTensors - cudaTensors,
     numBytes: stats.liveBytes - cached,
     numBytesInCache: cached,
     peakBytes: stats.peakBytes,
@@ -261,6 +319,18 @@ export function memory() {
     numTensors: liveTensors,
     numBytes: cpu.numBytes,
     numBytesInCache: cached,
-    devices: { cpu, cuda: { numTensors: 0, numBytes: 0, numBytesInCache: 0, peakBytes: 0, numAllocations: 0 } },
+    devices: { cpu, cuda: cudaMemoryEntry(cudaTensors) },
+  };
+}
+
+function cudaMemoryEntry(numTensors: number) {
+  if (!cudaAvailable()) return { numTensors: 0, numBytes: 0, numBytesInCache: 0, peakBytes: 0, numAllocations: 0 };
+  const m = native.cudaMemory();
+  return {
+    numTensors,
+    numBytes: m.allocated,
+    numBytesInCache: m.reserved - m.allocated,
+    peakBytes: m.peak,
+    numAllocations: m.liveBlocks,
   };
 }

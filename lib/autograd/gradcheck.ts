@@ -44,7 +44,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     const y0 = noGrad(() => fn(...inputs));
     const v = new Float64Array(y0.numel()).map(() => rng() * 2 - 1);
     const vt = Tensor.empty(y0.shape.slice(), 'float64');
-    new Float64Array(vt.storage.buffer, 0, v.length).set(v);
+    new Float64Array(vt.storage.hostBuffer, 0, v.length).set(v);
     release(y0);
     const project = (): number =>
       noGrad(() => {
@@ -63,7 +63,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     for (const [i, x] of inputs.entries()) {
       if (!x.requiresGrad) continue;
       // Perturb the storage in place (a private view: the storage is not marked exposed).
-      const data = new Float64Array(x.storage.buffer, x.offset * 8, x.numel());
+      const data = new Float64Array(x.storage.hostBuffer, x.offset * 8, x.numel());
       const analytic = x.grad ? (x.grad.dataSync() as Float64Array) : new Float64Array(data.length);
       for (let k = 0; k < data.length; k++) {
         const orig = data[k];

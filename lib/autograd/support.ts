@@ -15,7 +15,7 @@ export function addInto(dst: Tensor, src: Tensor): void {
 export const cloneTensor = (t: Tensor): Tensor => contiguousCopy(t);
 
 export function onesLike(t: Tensor): Tensor {
-  const o = Tensor.empty(t.shape.slice(), t.dtype);
+  const o = Tensor.empty(t.shape.slice(), t.dtype, t.device);
   fillRaw(o, 1);
   return o;
 }

@@ -166,7 +166,7 @@ function plan(obj: unknown, options: SaveOptions, op: string): Plan {
   return { header: Buffer.concat([head, json]), parts, temps };
 }
 
-const bytesOf = (t: Tensor, n: number): Uint8Array => new Uint8Array(t.storage.buffer, t.offset * ITEMSIZE[t.dtype], n);
+const bytesOf = (t: Tensor, n: number): Uint8Array => new Uint8Array(t.storage.hostBuffer, t.offset * ITEMSIZE[t.dtype], n);
 
 function tempPath(file: string): string {
   return pathModule.join(pathModule.dirname(file), `.${pathModule.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -310,7 +310,7 @@ function allocate(info: TensorInfo): { tensor: Tensor; target: Uint8Array; stagi
   const tensor = Tensor.empty(info.shape.slice(), widened ? 'float32' : FROM_FILE[info.dtype]);
   const bytes = info.dataOffsets[1] - info.dataOffsets[0];
   const staging = widened ? new Uint8Array(bytes) : null;
-  const target = staging ?? new Uint8Array(tensor.storage.buffer, 0, bytes);
+  const target = staging ?? new Uint8Array(tensor.storage.hostBuffer, 0, bytes);
   return { tensor, target, staging };
 }
 
@@ -318,7 +318,7 @@ function allocate(info: TensorInfo): { tensor: Tensor; target: Uint8Array; stagi
 function finish(info: TensorInfo, tensor: Tensor, staging: Uint8Array | null): void {
   const n = shapeNumel(info.shape);
   if (staging) {
-    const out = new Float32Array(tensor.storage.buffer, 0, n);
+    const out = new Float32Array(tensor.storage.hostBuffer, 0, n);
     const view = new DataView(staging.buffer, staging.byteOffset, staging.byteLength);
     const scratch = new DataView(new ArrayBuffer(4));
     for (let i = 0; i < n; i++) {
@@ -329,7 +329,7 @@ function finish(info: TensorInfo, tensor: Tensor, staging: Uint8Array | null): v
       } else out[i] = halfToFloat(h);
     }
   } else if (info.dtype === 'BOOL') {
-    const b = new Uint8Array(tensor.storage.buffer, 0, n);
+    const b = new Uint8Array(tensor.storage.hostBuffer, 0, n);
     for (let i = 0; i < n; i++) if (b[i] > 1) b[i] = 1;
   }
 }

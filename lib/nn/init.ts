@@ -95,7 +95,7 @@ export function orthogonal_(t: Tensor, gain = 1): Tensor {
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) out[r * cols + c] = rows <= cols ? a[r * n + c] : a[c * n + r];
   const src = new Tensor(Tensor.empty([rows * cols], 'float64').storage, [rows * cols], [1], 0, 'float64');
-  new Float64Array(src.storage.buffer, 0, out.length).set(out);
+  new Float64Array(src.storage.hostBuffer, 0, out.length).set(out);
   noGrad(() => t.copy_(src.reshape(t.shape)));
   src.dispose();
   return t;

@@ -182,8 +182,7 @@ export abstract class Module {
    * PyTorch, a dtype applies to floating-point tensors only (an int64 num_batches_tracked stays int64).
    */
   to(target: DType | Device): this {
-    if (target === 'cpu') return this;
-    const convert = (t: Tensor): Tensor => (target !== 'cuda' && !isFloat(t.dtype) ? t : t.to(target as any));
+    const convert = (t: Tensor): Tensor => (target !== 'cuda' && target !== 'cpu' && !isFloat(t.dtype) ? t : t.to(target as any));
     for (const m of this.modules()) {
       for (const [name, p] of m.ownEntries().params) {
         const c = convert(p);

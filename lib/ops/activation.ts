@@ -66,7 +66,7 @@ function softmaxImpl(name: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Te
     const xc = contiguous(xf);
     if (xc !== xf) temps.push(xc);
     xf = xc;
-    out = Tensor.empty(x.shape.slice(), xf.dtype);
+    out = Tensor.empty(x.shape.slice(), xf.dtype, xf.device);
     beginLayouts();
     out.putLayout();
     xf.putLayout();
@@ -76,7 +76,7 @@ function softmaxImpl(name: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Te
   }
   return record(out, name, [x], (g) => {
     const gc = contiguous(g);
-    const gi = Tensor.empty(x.shape.slice(), out.dtype);
+    const gi = Tensor.empty(x.shape.slice(), out.dtype, out.device);
     beginLayouts();
     gi.putLayout();
     gc.putLayout();

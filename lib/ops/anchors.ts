@@ -84,7 +84,7 @@ export class AnchorGenerator {
     const a = base.length / 4;
     const [gh, gw] = gridSize, [sy, sx] = stride;
     const out = Tensor.empty([gh * gw * a, 4], 'float32');
-    const dst = new Float32Array(out.storage.buffer, 0, gh * gw * a * 4);
+    const dst = new Float32Array(out.storage.hostBuffer, 0, gh * gw * a * 4);
     let k = 0;
     for (let y = 0; y < gh; y++)
       for (let x = 0; x < gw; x++)
@@ -115,10 +115,10 @@ export class AnchorGenerator {
     if (parts.length === 1) return parts[0];
     const total = parts.reduce((n, p) => n + p.shape[0], 0);
     const out = Tensor.empty([total, 4], 'float32');
-    const dst = new Float32Array(out.storage.buffer, 0, total * 4);
+    const dst = new Float32Array(out.storage.hostBuffer, 0, total * 4);
     let off = 0;
     for (const p of parts) {
-      dst.set(new Float32Array(p.storage.buffer, 0, p.shape[0] * 4), off);
+      dst.set(new Float32Array(p.storage.hostBuffer, 0, p.shape[0] * 4), off);
       off += p.shape[0] * 4;
       p.dispose();
     }

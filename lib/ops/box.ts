@@ -143,7 +143,7 @@ export function removeSmallBoxes(boxes: Tensor, minSize: number): Tensor {
   for (let i = 0; i < boxes.shape[0]; i++)
     if (Number(v[4 * i + 2]) - Number(v[4 * i]) >= minSize && Number(v[4 * i + 3]) - Number(v[4 * i + 1]) >= minSize) kept.push(BigInt(i));
   const out = Tensor.empty([kept.length], 'int64');
-  new BigInt64Array(out.storage.buffer, 0, kept.length).set(kept);
+  new BigInt64Array(out.storage.hostBuffer, 0, kept.length).set(kept);
   return out;
 }
 

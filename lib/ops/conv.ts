@@ -2,6 +2,7 @@
 // the input adjoint of a convolution, so both ops run on the same three kernels, roles swapped:
 //   conv2d:           y = forward(x, w)         gx = backwardInput(gy, w)   gw = backwardWeight(gy, x)
 //   convTranspose2d:  y = backwardInput(x, w)   gx = forward(gy, w)         gw = backwardWeight(x, gy)
+import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
@@ -13,11 +14,11 @@ import { sum } from './reduce';
 declare module '../native' {
   interface NativeAddon {
     conv2d(sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-      y: ArrayBuffer, x: ArrayBuffer, w: ArrayBuffer, bias?: ArrayBuffer): void;
+      y: StorageHandle, x: StorageHandle, w: StorageHandle, bias?: StorageHandle): void;
     conv2dBackwardInput(sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-      gx: ArrayBuffer, gy: ArrayBuffer, w: ArrayBuffer, bias?: ArrayBuffer): void;
+      gx: StorageHandle, gy: StorageHandle, w: StorageHandle, bias?: StorageHandle): void;
     conv2dBackwardWeight(sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-      gw: ArrayBuffer, gy: ArrayBuffer, x: ArrayBuffer): void;
+      gw: StorageHandle, gy: StorageHandle, x: StorageHandle): void;
   }
 }
 

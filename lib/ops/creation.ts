@@ -2,7 +2,8 @@
 // eye rand randn randint randperm and the *Like forms; the seeded generator (native Philox).
 import { describe, fail, fmtShape } from '../errors';
 import { ARRAY_TYPES, checkDType, isFloat, ITEMSIZE, type DType, type TypedArray } from '../dtype';
-import { Tensor, contiguousCopy, shapeNumel, type Shape } from '../tensor';
+import { Tensor, contiguousCopy, shapeNumel, transferRaw, type Shape } from '../tensor';
+import { parseDevice } from '../device';
 import { beginLayouts, native } from '../native';
 import { checkShapeArg, fillRaw } from './helpers';
 import type { Device } from '../storage';
@@ -17,11 +18,14 @@ export interface TensorOptions extends CreateOptions {
   shape?: number[];
 }
 
-function checkDevice(device: unknown, op: string): void {
-  if (device === undefined || device === 'cpu') return;
-  if (device === 'cuda' || (typeof device === 'string' && device.startsWith('cuda:')))
-    fail('ERR_DEVICE', op, "device 'cpu' (this build has no CUDA backend; dt.cuda.isAvailable() is false)", `'${device}'`);
-  fail('ERR_DEVICE', op, "device 'cpu' or 'cuda'", describe(device));
+const checkDevice = parseDevice;
+
+/** t moved to `device` (t itself when it is there; the CPU original is disposed). */
+function onDevice(t: Tensor, device: Device): Tensor {
+  if (t.device === device) return t;
+  const moved = transferRaw(t, device);
+  t.dispose();
+  return moved;
 }
 
 function finish(t: Tensor, opts: CreateOptions | undefined, op: string): Tensor {
@@ -35,7 +39,7 @@ function finish(t: Tensor, opts: CreateOptions | undefined, op: string): Tensor 
 function fromTyped(data: TypedArray, dtype: DType, shape: Shape): Tensor {
   const t = Tensor.empty(shape, dtype);
   const Ctor = ARRAY_TYPES[dtype];
-  const view = new Ctor(t.storage.buffer, 0, data.length) as TypedArray;
+  const view = new Ctor(t.storage.hostBuffer, 0, data.length) as TypedArray;
   if (dtype === 'bool') {
     const src = data as Uint8Array;
     const dst = view as Uint8Array;
@@ -84,7 +88,7 @@ function inspectNested(data: unknown[]): { shape: number[]; kind: 'number' | 'bo
  * JS numbers default to float32.
  */
 export function tensor(data: unknown, options: TensorOptions = {}): Tensor {
-  checkDevice(options.device, 'tensor');
+  const device = options.device === undefined && data instanceof Tensor ? data.device : checkDevice(options.device, 'tensor');
   const want = options.dtype === undefined ? undefined : checkDType(options.dtype, 'tensor');
   let t: Tensor;
   if (data instanceof Tensor) {
@@ -114,14 +118,14 @@ export function tensor(data: unknown, options: TensorOptions = {}): Tensor {
     const finalShape = options.shape ? checkShapeArg(options.shape, 'tensor') : shape;
     if (shapeNumel(finalShape) !== flat.length) fail('ERR_SHAPE', 'tensor', `a shape of ${flat.length} elements`, fmtShape(finalShape));
     t = Tensor.empty(finalShape, dtype);
-    const view = new ARRAY_TYPES[dtype](t.storage.buffer, 0, flat.length);
+    const view = new ARRAY_TYPES[dtype](t.storage.hostBuffer, 0, flat.length);
     if (dtype === 'int64') for (let i = 0; i < flat.length; i++) (view as BigInt64Array)[i] = BigInt(Math.trunc(Number(flat[i])));
     else if (dtype === 'bool') for (let i = 0; i < flat.length; i++) (view as Uint8Array)[i] = flat[i] ? 1 : 0;
     else for (let i = 0; i < flat.length; i++) (view as any)[i] = Number(flat[i]);
   } else {
     fail('ERR_ARGUMENT', 'tensor', 'a number, boolean, nested array, TypedArray or Tensor', describe(data));
   }
-  return finish(t, options, 'tensor');
+  return finish(onDevice(t, device), options, 'tensor');
 }
 
 function shapeFrom(args: unknown, op: string): Shape {
@@ -129,9 +133,9 @@ function shapeFrom(args: unknown, op: string): Shape {
 }
 
 function filled(op: string, shape: number[] | number, value: number | boolean, options: CreateOptions): Tensor {
-  checkDevice(options.device, op);
+  const device = checkDevice(options.device, op);
   const dtype = options.dtype ? checkDType(options.dtype, op) : typeof value === 'boolean' ? 'bool' : 'float32';
-  const t = Tensor.empty(shapeFrom(shape, op), dtype);
+  const t = Tensor.empty(shapeFrom(shape, op), dtype, device);
   if (t.numel() > 0) fillRaw(t, Number(value));
   return finish(t, options, op);
 }
@@ -141,13 +145,13 @@ export const zeros = (shape: number[] | number, options: CreateOptions = {}): Te
 export const ones = (shape: number[] | number, options: CreateOptions = {}): Tensor => filled('ones', shape, 1, options);
 /** Like zeros (dendrite never hands out uninitialised memory). */
 export const empty = (shape: number[] | number, options: CreateOptions = {}): Tensor => filled('empty', shape, 0, options);
-export const zerosLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 0, { dtype: t.dtype, ...options });
-export const onesLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 1, { dtype: t.dtype, ...options });
-export const fullLike = (t: Tensor, value: number, options: CreateOptions = {}): Tensor => full(t.shape.slice(), value, { dtype: t.dtype, ...options });
+export const zerosLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 0, { dtype: t.dtype, device: t.device, ...options });
+export const onesLike = (t: Tensor, options: CreateOptions = {}): Tensor => full(t.shape.slice(), 1, { dtype: t.dtype, device: t.device, ...options });
+export const fullLike = (t: Tensor, value: number, options: CreateOptions = {}): Tensor => full(t.shape.slice(), value, { dtype: t.dtype, device: t.device, ...options });
 
 /** arange(end) or arange(start, end, step): [start, end) by step; float32 unless all integers... as PyTorch, int64 then. */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'arange');
+  const device = checkDevice(options.device, 'arange');
   if (end === undefined) [start, end] = [0, start];
   for (const v of [start, end, step])
     if (typeof v !== 'number' || !isFinite(v)) fail('ERR_ARGUMENT', 'arange', 'finite numbers', describe(v));
@@ -156,7 +160,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   const n = Math.ceil((end - start) / step);
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype ? checkDType(options.dtype, 'arange') : allInt ? 'int64' : 'float32';
-  const t = Tensor.empty([n], dtype);
+  const t = Tensor.empty([n], dtype, device);
   if (n > 0) {
     beginLayouts();
     t.putLayout();
@@ -166,10 +170,10 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 }
 
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'linspace');
+  const device = checkDevice(options.device, 'linspace');
   if (!Number.isInteger(steps) || steps < 0) fail('ERR_ARGUMENT', 'linspace', 'a non-negative integer number of steps', describe(steps));
   const dtype = options.dtype ? checkDType(options.dtype, 'linspace') : 'float32';
-  const t = Tensor.empty([steps], dtype);
+  const t = Tensor.empty([steps], dtype, device);
   if (steps === 1) fillRaw(t, start);
   else if (steps > 1) {
     beginLayouts();
@@ -184,8 +188,8 @@ export function linspace(start: number, end: number, steps: number, options: Cre
 }
 
 export function eye(n: number, m: number = n, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'eye');
-  const t = zeros([n, m], { dtype: options.dtype });
+  const device = checkDevice(options.device, 'eye');
+  const t = zeros([n, m], { dtype: options.dtype, device });
   const k = Math.min(n, m);
   if (k > 0) {
     const diag = Tensor.view(t, [k], [m + 1], 0);
@@ -228,27 +232,28 @@ function floatDType(options: CreateOptions, op: string): DType {
 }
 
 export function rand(shape: number[] | number, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'rand');
-  return finish(randomRaw(RANDOM.uniform, 0, 1, Tensor.empty(shapeFrom(shape, 'rand'), floatDType(options, 'rand'))), options, 'rand');
+  const device = checkDevice(options.device, 'rand');
+  return finish(randomRaw(RANDOM.uniform, 0, 1, Tensor.empty(shapeFrom(shape, 'rand'), floatDType(options, 'rand'), device)), options, 'rand');
 }
 
 export function randn(shape: number[] | number, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'randn');
-  return finish(randomRaw(RANDOM.normal, 0, 1, Tensor.empty(shapeFrom(shape, 'randn'), floatDType(options, 'randn'))), options, 'randn');
+  const device = checkDevice(options.device, 'randn');
+  return finish(randomRaw(RANDOM.normal, 0, 1, Tensor.empty(shapeFrom(shape, 'randn'), floatDType(options, 'randn'), device)), options, 'randn');
 }
 
 /** Integers in [low, high) (int64 by default). */
 export function randint(low: number, high: number, shape: number[] | number, options: CreateOptions = {}): Tensor {
-  checkDevice(options.device, 'randint');
+  const device = checkDevice(options.device, 'randint');
   if (!Number.isInteger(low) || !Number.isInteger(high)) fail('ERR_ARGUMENT', 'randint', 'integer bounds', `${describe(low)}, ${describe(high)}`);
   if (high <= low) fail('ERR_ARGUMENT', 'randint', 'low < high', `${low} >= ${high}`);
   const dtype = options.dtype ? checkDType(options.dtype, 'randint') : 'int64';
-  return finish(randomRaw(RANDOM.int, low, high, Tensor.empty(shapeFrom(shape, 'randint'), dtype)), options, 'randint');
+  return finish(randomRaw(RANDOM.int, low, high, Tensor.empty(shapeFrom(shape, 'randint'), dtype, device)), options, 'randint');
 }
 
 export function randperm(n: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) fail('ERR_ARGUMENT', 'randperm', 'a non-negative integer', describe(n));
-  const t = randomRaw(RANDOM.permutation, 0, 0, Tensor.empty([n], 'int64'));
+  const device = checkDevice(options.device, 'randperm');
+  const t = randomRaw(RANDOM.permutation, 0, 0, Tensor.empty([n], 'int64', device));
   if (options.dtype && options.dtype !== 'int64') {
     const c = contiguousCopy(t, checkDType(options.dtype, 'randperm'));
     t.dispose();
@@ -257,13 +262,13 @@ export function randperm(n: number, options: CreateOptions = {}): Tensor {
   return t;
 }
 
-export const randLike = (t: Tensor, options: CreateOptions = {}): Tensor => rand(t.shape.slice(), { dtype: t.dtype, ...options });
-export const randnLike = (t: Tensor, options: CreateOptions = {}): Tensor => randn(t.shape.slice(), { dtype: t.dtype, ...options });
+export const randLike = (t: Tensor, options: CreateOptions = {}): Tensor => rand(t.shape.slice(), { dtype: t.dtype, device: t.device, ...options });
+export const randnLike = (t: Tensor, options: CreateOptions = {}): Tensor => randn(t.shape.slice(), { dtype: t.dtype, device: t.device, ...options });
 
 /** A tensor of 0/1 drawn with probability p (same shape and dtype as `like`). */
 export function bernoulliLike(like: Tensor, p: number): Tensor {
   if (!(p >= 0 && p <= 1)) fail('ERR_ARGUMENT', 'bernoulli', 'a probability in [0, 1]', String(p));
-  return randomRaw(RANDOM.bernoulli, p, 0, Tensor.empty(like.shape.slice(), like.dtype));
+  return randomRaw(RANDOM.bernoulli, p, 0, Tensor.empty(like.shape.slice(), like.dtype, like.device));
 }
 
 export const itemsize = (d: DType): number => ITEMSIZE[d];

@@ -264,7 +264,7 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   const temps: Tensor[] = [];
   const toT = (t: Tensor | null, s: number): Tensor => {
     if (t) return asDType(t, dtype, temps);
-    const c = Tensor.empty([], dtype);
+    const c = Tensor.empty([], dtype, cond.device);
     temps.push(c);
     fillRaw(c, s);
     return c;
@@ -274,7 +274,7 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
     const c = asDType(cond, 'bool', temps);
     const a = toT(o.a, o.sa), b = toT(o.b, o.sb);
     const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
-    out = Tensor.empty(shape, dtype);
+    out = Tensor.empty(shape, dtype, c.device);
     beginLayouts();
     out.putLayout();
     putBroadcast(c, shape);

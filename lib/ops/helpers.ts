@@ -2,7 +2,8 @@
 // the native call wrappers for the elementwise family.
 import { describe, fail, fmtShape } from '../errors';
 import { type DType, ITEMSIZE } from '../dtype';
-import { Tensor, contiguousCopy, type Shape } from '../tensor';
+import { Tensor, contiguousCopy, transferRaw, type Shape } from '../tensor';
+import type { Device } from '../storage';
 import { beginLayouts, native, putLayout, UNARY } from '../native';
 
 export type Scalar = number | boolean;
@@ -44,7 +45,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 
 export function putBroadcast(t: Tensor, shape: readonly number[]): void {
   if (t.isDisposed) t.assertLive('op');
-  putLayout(t.dtype, t.offset, shape, broadcastStrides(t, shape));
+  putLayout(t.dtype, t.storage.deviceCode, t.offset, shape, broadcastStrides(t, shape));
 }
 
 /** t converted to dtype (a new tensor) or t itself; `temps` collects what the caller disposes. */
@@ -61,7 +62,7 @@ export function disposeAll(temps: Tensor[]): void {
 
 /** out = unary op(x) elementwise, out a new contiguous tensor of dtype `outDType`. */
 export function unaryRaw(code: number, x: Tensor, p0 = 0, p1 = 0, outDType: DType = x.dtype): Tensor {
-  const out = Tensor.empty(x.shape.slice(), outDType);
+  const out = Tensor.empty(x.shape.slice(), outDType, x.device);
   beginLayouts();
   out.putLayout();
   x.putLayout();
@@ -82,7 +83,7 @@ export function floatUnaryRaw(code: number, x: Tensor, p0 = 0, p1 = 0): Tensor {
 /** out = binary op(a, b) with broadcasting; a and b of one dtype. */
 export function binaryRaw(code: number, a: Tensor, b: Tensor, op: string, outDType: DType, p0 = 1, p1 = 0): Tensor {
   const shape = a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i]) ? a.shape.slice() : broadcastShapes(a.shape, b.shape, op);
-  const out = Tensor.empty(shape, outDType);
+  const out = Tensor.empty(shape, outDType, a.device);
   beginLayouts();
   out.putLayout();
   putBroadcast(a, shape);
@@ -93,7 +94,7 @@ export function binaryRaw(code: number, a: Tensor, b: Tensor, op: string, outDTy
 
 /** out = binary op(t, s) (or op(s, t) when scalarFirst) with s converted to t's dtype. */
 export function binaryScalarRaw(code: number, t: Tensor, s: number, scalarFirst: boolean, outDType: DType, p0 = 1, p1 = 0): Tensor {
-  const out = Tensor.empty(t.shape.slice(), outDType);
+  const out = Tensor.empty(t.shape.slice(), outDType, t.device);
   beginLayouts();
   out.putLayout();
   t.putLayout();
@@ -101,12 +102,20 @@ export function binaryScalarRaw(code: number, t: Tensor, s: number, scalarFirst:
   return out;
 }
 
-/** Copies src (broadcast to dst's shape, converted to dst's dtype) into the view dst. */
+/**
+ * Copies src (broadcast to dst's shape, converted to dst's dtype) into the view dst; a source on
+ * another device is brought over first, as torch's copy_.
+ */
 export function copyInto(dst: Tensor, src: Tensor): void {
-  beginLayouts();
-  dst.putLayout();
-  putBroadcast(src, dst.shape);
-  native.unary(UNARY.cast, 0, 0, dst.storage.buffer, src.storage.buffer);
+  const moved = src.device === dst.device ? src : transferRaw(src, dst.device);
+  try {
+    beginLayouts();
+    dst.putLayout();
+    putBroadcast(moved, dst.shape);
+    native.unary(UNARY.cast, 0, 0, dst.storage.buffer, moved.storage.buffer);
+  } finally {
+    if (moved !== src) moved.dispose();
+  }
 }
 
 export function fillRaw(t: Tensor, value: number): void {
@@ -115,8 +124,8 @@ export function fillRaw(t: Tensor, value: number): void {
   native.fill(value, t.storage.buffer);
 }
 
-export function zerosRaw(shape: Shape, dtype: DType): Tensor {
-  const t = Tensor.empty(shape, dtype);
+export function zerosRaw(shape: Shape, dtype: DType, device: Device = 'cpu'): Tensor {
+  const t = Tensor.empty(shape, dtype, device);
   if (t.numel() > 0) fillRaw(t, 0);
   return t;
 }

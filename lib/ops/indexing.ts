@@ -18,14 +18,14 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'indexSelect');
   const shape = x.shape.slice();
   if (x.ndim > 0) shape[d] = index.numel();
-  const out = Tensor.empty(shape, x.dtype);
+  const out = Tensor.empty(shape, x.dtype, x.device);
   beginLayouts();
   out.putLayout();
   x.putLayout();
   index.putLayout();
   native.indexSelect(d, out.storage.buffer, x.storage.buffer, index.storage.buffer);
   return record(out, 'indexSelect', [x], (g) => {
-    const gi = zerosRaw(x.shape.slice(), g.dtype);
+    const gi = zerosRaw(x.shape.slice(), g.dtype, x.device);
     beginLayouts();
     gi.putLayout();
     index.putLayout();
@@ -40,13 +40,13 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex(index, 'gather');
   const d = normDim(dim, x.ndim, 'gather');
   if (index.ndim !== x.ndim) fail('ERR_SHAPE', 'gather', `an index of rank ${x.ndim}`, fmtShape(index.shape));
-  const out = Tensor.empty(index.shape.slice(), x.dtype);
+  const out = Tensor.empty(index.shape.slice(), x.dtype, x.device);
   beginLayouts();
   out.putLayout();
   x.putLayout();
   index.putLayout();
   native.gather(d, out.storage.buffer, x.storage.buffer, index.storage.buffer);
-  return record(out, 'gather', [x], (g) => [scatterAdd(zerosRaw(x.shape.slice(), g.dtype), d, index, g)]);
+  return record(out, 'gather', [x], (g) => [scatterAdd(zerosRaw(x.shape.slice(), g.dtype, x.device), d, index, g)]);
 }
 
 /** out = x.clone() with src added at index along dim (torch.scatter_add). */

@@ -24,9 +24,11 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     size += t.shape[d];
     dtype = promoteTypes(dtype, t.dtype);
   }
+  for (const t of parts)
+    if (t.device !== ref.device) fail('ERR_DEVICE', 'cat', `all tensors on one device, ${ref.device}`, `tensors on ${ref.device} and ${t.device}`);
   const shape = ref.shape.slice();
   shape[d] = size;
-  const out = Tensor.empty(shape, dtype);
+  const out = Tensor.empty(shape, dtype, ref.device);
   let pos = 0;
   const starts: number[] = [];
   for (const t of parts) {

@@ -23,12 +23,12 @@ function matmulRaw(a: Tensor, b: Tensor): Tensor {
     if (!gemmReadable(b)) temps.push((b = b.contiguous()));
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
     const M = a.shape[a.ndim - 2], K = a.shape[a.ndim - 1], N = b.shape[b.ndim - 1];
-    const out = Tensor.empty([...batch, M, N], a.dtype);
+    const out = Tensor.empty([...batch, M, N], a.dtype, a.device);
     const layout = (t: Tensor, rows: number, cols: number) => {
       if (t.isDisposed) t.assertLive('matmul');
       const lead = batch.length - (t.ndim - 2);
       const strides = batch.map((s, i) => (i < lead || t.shape[i - lead] !== s ? 0 : t.strides[i - lead]));
-      putLayout(t.dtype, t.offset, [...batch, rows, cols], [...strides, t.strides[t.ndim - 2], t.strides[t.ndim - 1]]);
+      putLayout(t.dtype, t.storage.deviceCode, t.offset, [...batch, rows, cols], [...strides, t.strides[t.ndim - 2], t.strides[t.ndim - 1]]);
     };
     beginLayouts();
     out.putLayout();

@@ -24,7 +24,7 @@ function linearRaw(x: Tensor, weight: Tensor, bias: Tensor | null, act: GemmActi
     if (!x.isContiguous()) temps.push((x = x.contiguous()));
     if (!matrixReadable(weight)) temps.push((weight = weight.contiguous()));
     if (bias && !bias.isContiguous()) temps.push((bias = bias.contiguous()));
-    const out = Tensor.empty([...x.shape.slice(0, -1), weight.shape[0]], 'float32');
+    const out = Tensor.empty([...x.shape.slice(0, -1), weight.shape[0]], 'float32', x.device);
     beginLayouts();
     out.putLayout();
     x.putLayout();

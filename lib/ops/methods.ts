@@ -13,6 +13,7 @@ import * as I from './indexing';
 import * as L from './linalg';
 import type { TensorLike } from './helpers';
 import type { Device } from '../storage';
+import { isDeviceName, parseDevice } from '../device';
 
 declare module '../tensor' {
   interface Tensor {
@@ -104,8 +105,11 @@ declare module '../tensor' {
     matmul(other: Tensor): Tensor;
     mm(other: Tensor): Tensor;
     dot(other: Tensor): Tensor;
-    /** t.to('float64') casts; t.to('cpu') is t; t.to('cuda') throws ERR_DEVICE in a CPU-only build. */
-    to(target: DType | Device): Tensor;
+    /**
+     * t.to('float64') casts; t.to('cuda') / t.to('cpu') copies to that device (t itself when it is
+     * there already). Asking for 'cuda' without a usable GPU throws ERR_DEVICE saying why.
+     */
+    to(target: DType | Device | 'cuda:0'): Tensor;
     float(): Tensor;
     double(): Tensor;
     int(): Tensor;
@@ -160,9 +164,7 @@ Object.defineProperty(P, 'T', {
   },
 });
 P.to = function (this: Tensor, target: DType | Device) {
-  if (target === 'cpu') return this;
-  if (target === 'cuda' || (typeof target === 'string' && target.startsWith('cuda:')))
-    fail('ERR_DEVICE', 'to', "device 'cpu' (this build has no CUDA backend; dt.cuda.isAvailable() is false)", `'${target}'`);
+  if (isDeviceName(target)) return S.toDevice(this, parseDevice(target, 'to'));
   if (typeof target !== 'string') fail('ERR_ARGUMENT', 'to', 'a dtype or device name', describe(target));
   return S.cast(this, checkDType(target, 'to'));
 };
@@ -171,8 +173,8 @@ P.double = function (this: Tensor) { return S.cast(this, 'float64'); };
 P.int = function (this: Tensor) { return S.cast(this, 'int32'); };
 P.long = function (this: Tensor) { return S.cast(this, 'int64'); };
 P.bool = function (this: Tensor) { return S.cast(this, 'bool'); };
-P.cpu = function (this: Tensor) { return this; };
-P.cuda = function (this: Tensor) { return P.to.call(this, 'cuda'); };
+P.cpu = function (this: Tensor) { return S.toDevice(this, 'cpu'); };
+P.cuda = function (this: Tensor) { return S.toDevice(this, parseDevice('cuda', 'cuda')); };
 P.backward = function (this: Tensor, gradient?: Tensor, options?: BackwardOptions) {
   backward(this, gradient, options);
 };

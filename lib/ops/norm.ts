@@ -1,6 +1,7 @@
 // batchNorm on the native kernel (batch statistics in training, running ones in eval), and
 // dropout composed from the native Bernoulli draw (the Philox generator, so dt.manualSeed
 // makes it reproducible).
+import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
@@ -12,10 +13,10 @@ import { mul } from './elementwise';
 
 declare module '../native' {
   interface NativeAddon {
-    batchNorm(training: boolean, momentum: number, eps: number, y: ArrayBuffer, saveMean: ArrayBuffer, saveInvstd: ArrayBuffer,
-      x: ArrayBuffer, weight?: ArrayBuffer, bias?: ArrayBuffer, runningMean?: ArrayBuffer, runningVar?: ArrayBuffer): void;
-    batchNormBackward(training: boolean, gy: ArrayBuffer, x: ArrayBuffer, saveMean: ArrayBuffer, saveInvstd: ArrayBuffer,
-      weight?: ArrayBuffer, gx?: ArrayBuffer, gw?: ArrayBuffer, gb?: ArrayBuffer): void;
+    batchNorm(training: boolean, momentum: number, eps: number, y: StorageHandle, saveMean: StorageHandle, saveInvstd: StorageHandle,
+      x: StorageHandle, weight?: StorageHandle, bias?: StorageHandle, runningMean?: StorageHandle, runningVar?: StorageHandle): void;
+    batchNormBackward(training: boolean, gy: StorageHandle, x: StorageHandle, saveMean: StorageHandle, saveInvstd: StorageHandle,
+      weight?: StorageHandle, gx?: StorageHandle, gw?: StorageHandle, gb?: StorageHandle): void;
   }
 }
 

@@ -1,6 +1,7 @@
 // Pooling over NCHW: maxPool2d (argmax indices kept for the backward, returned on request),
 // avgPool2d, adaptiveAvgPool2d and adaptiveMaxPool2d, with PyTorch's output-size rules
 // (ceilMode included).
+import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
@@ -12,15 +13,15 @@ import { intPair, type IntPair } from './conv';
 declare module '../native' {
   interface NativeAddon {
     maxPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
-      y: ArrayBuffer, indices: ArrayBuffer, x: ArrayBuffer, ignoreNan?: boolean): void;
-    maxPool2dBackward(gx: ArrayBuffer, gy: ArrayBuffer, indices: ArrayBuffer): void;
+      y: StorageHandle, indices: StorageHandle, x: StorageHandle, ignoreNan?: boolean): void;
+    maxPool2dBackward(gx: StorageHandle, gy: StorageHandle, indices: StorageHandle): void;
     avgPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
-      countIncludePad: boolean, divisorOverride: number, y: ArrayBuffer, x: ArrayBuffer): void;
+      countIncludePad: boolean, divisorOverride: number, y: StorageHandle, x: StorageHandle): void;
     avgPool2dBackward(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
-      countIncludePad: boolean, divisorOverride: number, gx: ArrayBuffer, gy: ArrayBuffer): void;
-    adaptiveAvgPool2d(y: ArrayBuffer, x: ArrayBuffer): void;
-    adaptiveAvgPool2dBackward(gx: ArrayBuffer, gy: ArrayBuffer): void;
-    adaptiveMaxPool2d(y: ArrayBuffer, indices: ArrayBuffer, x: ArrayBuffer): void;
+      countIncludePad: boolean, divisorOverride: number, gx: StorageHandle, gy: StorageHandle): void;
+    adaptiveAvgPool2d(y: StorageHandle, x: StorageHandle): void;
+    adaptiveAvgPool2dBackward(gx: StorageHandle, gy: StorageHandle): void;
+    adaptiveMaxPool2d(y: StorageHandle, indices: StorageHandle, x: StorageHandle): void;
   }
 }
 

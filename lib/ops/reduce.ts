@@ -49,7 +49,7 @@ function maskBits(mask: boolean[]): number {
 }
 
 function reduceRaw(op: string, x: Tensor, mask: boolean[], keepdim: boolean, outDType: DType, correction = 1, indices?: Tensor): Tensor {
-  const out = Tensor.empty(outShape(x, mask, keepdim), outDType);
+  const out = Tensor.empty(outShape(x, mask, keepdim), outDType, x.device);
   beginLayouts();
   out.putLayout();
   x.putLayout();
@@ -129,13 +129,13 @@ function extreme(op: 'max' | 'min', x: Tensor, dim?: number | null, keepdim?: bo
   const mask = reducedDims(x, dim, op);
   const keep = parseKeep(keepdim);
   const shape = outShape(x, mask, keep);
-  const indices = Tensor.empty(shape.slice(), 'int64');
+  const indices = Tensor.empty(shape.slice(), 'int64', x.device);
   const values = reduceRaw(op, x, mask, keep, x.dtype, 0, indices);
   const d = normDim(dim, x.ndim, op);
   record(values, op, [x], (g) => {
     const gk = keep ? g : g.unsqueeze(d);
     const ik = keep ? indices : indices.unsqueeze(d);
-    return [scatterAddInto(zerosRaw(x.shape.slice(), g.dtype), d, ik, gk)];
+    return [scatterAddInto(zerosRaw(x.shape.slice(), g.dtype, x.device), d, ik, gk)];
   });
   const pair = [values, indices] as unknown as ValuesIndices;
   pair.values = values;

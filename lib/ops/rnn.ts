@@ -6,6 +6,7 @@
 // on y; h_n and c_n get a small Node of their own that parks their gradient where y's backward
 // will find it, and hands y a stride-0 zero marker so y's Node is always scheduled after them.
 // The marker costs no memory; y's backward recognises it and treats dy as absent.
+import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat, type DType } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
@@ -17,7 +18,7 @@ import { checkTensor, zerosRaw } from './helpers';
 import { contiguous } from './shape';
 import { cat, stack } from './join';
 
-type Buffer = ArrayBuffer | null;
+type Buffer = StorageHandle | null;
 interface RnnAddon {
   rnnForward(mode: number, reverse: boolean, ...operands: Buffer[]): void;
   rnnBackward(mode: number, reverse: boolean, ...operands: Buffer[]): void;

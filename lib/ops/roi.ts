@@ -84,7 +84,7 @@ export function roiBoxes(boxes: unknown, dtype: DType, op: string, temps: Tensor
   });
   const rois = Tensor.empty([k, 5], dtype);
   temps.push(rois);
-  const dst = new (dtype === 'float64' ? Float64Array : Float32Array)(rois.storage.buffer, 0, 5 * k);
+  const dst = new (dtype === 'float64' ? Float64Array : Float32Array)(rois.storage.hostBuffer, 0, 5 * k);
   let row = 0;
   (boxes as Tensor[]).forEach((b, i) => {
     const src = b.dataSync();

@@ -2,7 +2,9 @@
 // select flatten unflatten), contiguous, clone, detach and dtype casts.
 import { describe, fail, fmtShape } from '../errors';
 import { checkDType, isFloat, type DType } from '../dtype';
-import { Tensor, contiguousCopy, contiguousStrides, normDim, shapeNumel, type Shape } from '../tensor';
+import { Tensor, contiguousCopy, contiguousStrides, normDim, shapeNumel, transferRaw, type Shape } from '../tensor';
+import type { Device } from '../storage';
+import { requireCuda } from '../device';
 import { record } from '../autograd/node';
 import { checkInt, checkTensor, copyInto, zerosRaw } from './helpers';
 import { sumToShape } from './reduce';
@@ -167,7 +169,7 @@ export const expandAs = (x: Tensor, other: Tensor): Tensor => expand(x, other.sh
 function subview(x: Tensor, name: string, shape: Shape, strides: number[], offset: number, makeView: (base: Tensor) => Tensor): Tensor {
   const out = Tensor.view(x, shape, strides, offset);
   return record(out, name, [x], (g) => {
-    const full = zerosRaw(x.shape.slice(), g.dtype);
+    const full = zerosRaw(x.shape.slice(), g.dtype, x.device);
     const region = makeView(full);
     copyInto(region, g);
     region.dispose();
@@ -274,6 +276,16 @@ export function clone(x: Tensor): Tensor {
 export function detach(x: Tensor): Tensor {
   checkTensor(x, 'detach');
   return Tensor.view(x, x.shape.slice(), x.strides.slice(), x.offset);
+}
+
+/** x copied to `device` (x itself when it is there already); the gradient flows back to x's device. */
+export function toDevice(x: Tensor, device: Device): Tensor {
+  checkTensor(x, 'to');
+  if (x.device === device) return x;
+  if (device === 'cuda') requireCuda('to');
+  const out = transferRaw(x, device);
+  if (!isFloat(x.dtype)) return out;
+  return record(out, 'to', [x], (g) => [toDevice(g, x.device)]);
 }
 
 /** x converted to dtype (x itself when it already has it); gradients flow between float types. */

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_pool(env, exports);
   init_norm(env, exports);
   init_rnn(env, exports);
+  init_cuda(env, exports);
   return exports;
 }
 

@@ -25,13 +25,18 @@ int64_t MetaReader::next_int(const char* op) {
 TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* op) {
   TensorDesc d;
   int64_t dtype = meta.next_int(op);
+  int64_t device = meta.next_int(op);
   int64_t offset = meta.next_int(op);
   int64_t ndim = meta.next_int(op);
   if (!dtype_valid(static_cast<int32_t>(dtype)) || dtype != static_cast<int32_t>(dtype))
     fail(ErrorCode::DType, op, "a known dtype code", std::to_string(dtype));
   if (ndim < 0 || ndim > kMaxDims) fail(ErrorCode::Shape, op, "at most " + std::to_string(kMaxDims) + " dims", std::to_string(ndim));
   if (offset < 0) fail(ErrorCode::Argument, op, "a non-negative storage offset", std::to_string(offset));
+  if (device < 0 || device >= kNumDevices) fail(ErrorCode::Device, op, "a known device code", std::to_string(device));
+  if (device != static_cast<int64_t>(Device::Cpu) && !meta.routes_cuda())
+    fail(ErrorCode::Device, op, "a CPU tensor (this op has no CUDA kernel)", "a CUDA tensor");
   d.dtype = static_cast<DType>(dtype);
+  d.device = static_cast<Device>(device);
   d.ndim = static_cast<int>(ndim);
   for (int i = 0; i < d.ndim; ++i) d.shape[i] = meta.next_int(op);
   for (int i = 0; i < d.ndim; ++i) d.strides[i] = meta.next_int(op);
@@ -46,12 +51,16 @@ TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* 
     if (numel > (int64_t{1} << 48)) fail(ErrorCode::Shape, op, "fewer than 2^48 elements", shape_str(d.shape, d.ndim));
     if (d.shape[i] > 0) last += (d.shape[i] - 1) * d.strides[i];
   }
-  // One N-API call both checks the type and reads pointer and length (this is the hot path of
-  // every op: each call into N-API costs tens of nanoseconds).
   void* data = nullptr;
   size_t bytes = 0;
-  if (napi_get_arraybuffer_info(buffer.Env(), buffer, &data, &bytes) != napi_ok)
-    fail(ErrorCode::Argument, op, "a tensor storage", "another value");
+  if (d.device == Device::Cpu) {
+    // One N-API call both checks the type and reads pointer and length (this is the hot path of
+    // every op: each call into N-API costs tens of nanoseconds).
+    if (napi_get_arraybuffer_info(buffer.Env(), buffer, &data, &bytes) != napi_ok)
+      fail(ErrorCode::Argument, op, "a CPU tensor storage", "another value");
+  } else {
+    cuda_storage_info(buffer, op, &data, &bytes);
+  }
   if (numel > 0) {
     if (data == nullptr) fail(ErrorCode::Disposed, op, "a live tensor", "a disposed tensor");
     size_t end = static_cast<size_t>(last + 1) * dtype_size(d.dtype);
@@ -59,6 +68,17 @@ TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* 
   }
   d.data = static_cast<char*>(data) + (data ? offset * static_cast<int64_t>(dtype_size(d.dtype)) : 0);
   return d;
+}
+
+const char* device_name(Device d) { return d == Device::Cuda ? "cuda" : "cpu"; }
+
+Device common_device(const char* op, std::initializer_list<const TensorDesc*> operands) {
+  const TensorDesc* first = *operands.begin();
+  for (const TensorDesc* t : operands)
+    if (t->device != first->device)
+      fail(ErrorCode::Device, op, std::string("all tensors on one device, ") + device_name(first->device),
+           std::string("tensors on ") + device_name(first->device) + " and " + device_name(t->device));
+  return first->device;
 }
 
 void throw_error(Napi::Env env, ErrorCode code, const std::string& message) {

@@ -3,12 +3,14 @@
 //
 // Calling convention: before a native call, the TS layer writes each tensor operand's layout
 // into a shared Float64Array, in argument order, as
-//   [dtype, offset (elements), ndim, shape[0..ndim), strides[0..ndim) (elements)]
-// and passes the operands' storages (ArrayBuffers) as ordinary arguments. Reading a layout
-// checks dtype, rank, non-negative sizes and that every reachable element lies inside the buffer.
+//   [dtype, device, offset (elements), ndim, shape[0..ndim), strides[0..ndim) (elements)]
+// and passes the operands' storages as ordinary arguments: an ArrayBuffer on the CPU, the
+// handle cudaAlloc returned on CUDA. Reading a layout checks dtype, device, rank, non-negative
+// sizes, that the storage is one of that device, and that every reachable element lies inside it.
 #pragma once
 #include <napi.h>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include "../core/error.h"
 #include "../core/tensor.h"
@@ -23,19 +25,41 @@ struct AddonState {
 };
 AddonState& state();
 
+// Marks a binding whose every tensor operand may live on CUDA (it routes them to native/cuda).
+// Any other binding refuses CUDA storages with ERR_DEVICE, so a kernel family without a CUDA
+// implementation can never be handed a device pointer.
+struct RoutesCuda {};
+inline constexpr RoutesCuda kRoutesCuda{};
+
 class MetaReader {
  public:
   MetaReader();
+  explicit MetaReader(RoutesCuda) : MetaReader() { routes_cuda_ = true; }
+  bool routes_cuda() const { return routes_cuda_; }
   double next(const char* op);
   int64_t next_int(const char* op);
 
  private:
   const double* data_;
   size_t len_, pos_ = 0;
+  bool routes_cuda_ = false;
 };
 
-// The next tensor layout from the channel, over the storage `buffer` (an ArrayBuffer).
+// The next tensor layout from the channel, over the storage `buffer` (an ArrayBuffer on the CPU,
+// a CUDA storage handle on CUDA).
 TensorDesc read_tensor(MetaReader& meta, const Napi::Value& buffer, const char* op);
+
+// The device every operand sits on; operands on different devices throw ERR_DEVICE naming both.
+Device common_device(const char* op, std::initializer_list<const TensorDesc*> operands);
+const char* device_name(Device d);
+
+// Routes a call to the CUDA kernels. In a build without CUDA no CUDA tensor can be read, so the
+// branch is unreachable there, but it still has to compile.
+#ifdef DENDRITE_WITH_CUDA
+#define DENDRITE_ON_CUDA(call) call
+#else
+#define DENDRITE_ON_CUDA(call) fail(ErrorCode::Device, "dispatch", "a build with the CUDA backend", "a CUDA tensor")
+#endif
 
 [[noreturn]] void throw_error(Napi::Env env, ErrorCode code, const std::string& message);
 
@@ -68,5 +92,10 @@ void init_conv(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
 void init_norm(Napi::Env env, Napi::Object exports);
 void init_rnn(Napi::Env env, Napi::Object exports);
+void init_cuda(Napi::Env env, Napi::Object exports);
+
+// Pointer and byte length of a CUDA storage handle (binding/cuda.cc); throws ERR_DEVICE in a
+// build without CUDA and ERR_ARGUMENT for anything that is not such a handle.
+void cuda_storage_info(const Napi::Value& buffer, const char* op, void** data, size_t* bytes);
 
 }  // namespace dendrite::binding

@@ -1,11 +1,15 @@
 // Storage, memory accounting, CPU path and threads, fill and random: the N-API side of core.
 #include <cstdlib>
+#include <vector>
 #include "../core/allocator.h"
 #include "../core/cpu_features.h"
 #include "../core/thread_pool.h"
 #include "../cpu/fill/fill.h"
 #include "../cpu/random/random.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -134,9 +138,11 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 // fill(value, out)
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     double v = arg_double(info, 0, "fill");
-    cpu::fill(read_tensor(meta, info[1], "fill"), v);
+    TensorDesc out = read_tensor(meta, info[1], "fill");
+    if (out.device == Device::Cuda) DENDRITE_ON_CUDA(cuda::fill(out, v));
+    else cpu::fill(out, v);
     return info.Env().Undefined();
   });
 }
@@ -144,9 +150,11 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
 // fillAffine(start, step, out)
 Napi::Value FillAffine(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     double start = arg_double(info, 0, "fillAffine"), step = arg_double(info, 1, "fillAffine");
-    cpu::fill_affine(read_tensor(meta, info[2], "fillAffine"), start, step);
+    TensorDesc out = read_tensor(meta, info[2], "fillAffine");
+    if (out.device == Device::Cuda) DENDRITE_ON_CUDA(cuda::fill_affine(out, start, step));
+    else cpu::fill_affine(out, start, step);
     return info.Env().Undefined();
   });
 }
@@ -191,13 +199,51 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   });
 }
 
+#ifdef DENDRITE_WITH_CUDA
+// The CUDA draw takes its counters from the one generator, so it continues the CPU's stream.
+// The permutation is a sequential shuffle: drawn on the host, then copied over.
+void random_on_cuda(int kind, double a, double b, const TensorDesc& out) {
+  const char* names[] = {"rand", "randn", "randint", "bernoulli", "randperm"};
+  if (!out.is_contiguous()) fail(ErrorCode::Argument, names[kind], "a contiguous output", "a strided view");
+  int64_t n = out.numel();
+  if (kind == 4) {
+    if (out.dtype != DType::Int64) fail(ErrorCode::DType, "randperm", "int64", dtype_name(out.dtype));
+    std::vector<int64_t> host(static_cast<size_t>(n));
+    TensorDesc h = out;
+    h.data = host.data();
+    h.device = Device::Cpu;
+    cpu::random_permutation(h);
+    cuda::copy_to_device(out.data, host.data(), host.size() * sizeof(int64_t));
+    cuda::synchronize();  // the host vector dies here
+    return;
+  }
+  if (kind == 0 || kind == 1) {
+    if (!dtype_is_float(out.dtype)) fail(ErrorCode::DType, names[kind], "float32 or float64", dtype_name(out.dtype));
+  }
+  if (kind == 2 && b <= a) fail(ErrorCode::Argument, "randint", "low < high", std::to_string(a) + " >= " + std::to_string(b));
+  uint64_t seed = 0;
+  uint64_t first = cpu::reserve_random(static_cast<uint64_t>((n + 3) / 4), &seed);
+  switch (kind) {
+    case 0: cuda::random_uniform(out, a, b, seed, first); break;
+    case 1: cuda::random_normal(out, a, b, seed, first); break;
+    case 2: cuda::random_int(out, static_cast<int64_t>(a), static_cast<int64_t>(b), seed, first); break;
+    default: cuda::random_bernoulli(out, a, seed, first); break;
+  }
+}
+#endif
+
 // random(kind, a, b, out): kind 0 uniform [a, b), 1 normal(a, b), 2 int [a, b), 3 bernoulli(a), 4 permutation
 Napi::Value Random(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     int kind = arg_int(info, 0, "random");
     double a = arg_double(info, 1, "random"), b = arg_double(info, 2, "random");
     TensorDesc out = read_tensor(meta, info[3], "random");
+    if (kind < 0 || kind > 4) fail(ErrorCode::Argument, "random", "a kind in 0..4", std::to_string(kind));
+    if (out.device == Device::Cuda) {
+      DENDRITE_ON_CUDA(random_on_cuda(kind, a, b, out));
+      return info.Env().Undefined();
+    }
     switch (kind) {
       case 0: cpu::random_uniform(out, a, b); break;
       case 1: cpu::random_normal(out, a, b); break;

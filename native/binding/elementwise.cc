@@ -1,6 +1,9 @@
 // N-API side of the elementwise family.
 #include "../cpu/elementwise/elementwise.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -17,10 +20,11 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto op = op_code<cpu::UnaryOp>(info, cpu::kNumUnaryOps, "unary");
     cpu::OpParams p{arg_double(info, 1, "unary"), arg_double(info, 2, "unary")};
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[3], "unary");
     TensorDesc in = read_tensor(meta, info[4], "unary");
-    cpu::unary(op, out, in, p);
+    if (common_device("unary", {&out, &in}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::unary(op, out, in, p));
+    else cpu::unary(op, out, in, p);
     return info.Env().Undefined();
   });
 }
@@ -30,11 +34,13 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto op = op_code<cpu::BinaryOp>(info, cpu::kNumBinaryOps, "binary");
     cpu::OpParams p{arg_double(info, 1, "binary"), arg_double(info, 2, "binary")};
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[3], "binary");
     TensorDesc a = read_tensor(meta, info[4], "binary");
     TensorDesc b = read_tensor(meta, info[5], "binary");
-    cpu::binary(op, out, a, b, p);
+    if (common_device(cpu::binary_op_names()[static_cast<int>(op)], {&out, &a, &b}) == Device::Cuda)
+      DENDRITE_ON_CUDA(cuda::binary(op, out, a, b, p));
+    else cpu::binary(op, out, a, b, p);
     return info.Env().Undefined();
   });
 }
@@ -47,9 +53,13 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
     cpu::OpParams p{arg_double(info, 1, "binary"), arg_double(info, 2, "binary")};
     double scalar = arg_double(info, 3, "binary");
     bool scalar_first = arg_bool(info, 4, "binary");
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[5], "binary");
     TensorDesc t = read_tensor(meta, info[6], "binary");
+    if (common_device(cpu::binary_op_names()[static_cast<int>(op)], {&out, &t}) == Device::Cuda) {
+      DENDRITE_ON_CUDA(cuda::binary_scalar(op, out, t, scalar, scalar_first, p));
+      return info.Env().Undefined();
+    }
     alignas(8) unsigned char storage[8];
     dispatch_dtype(t.dtype, [&](auto tag) {
       using T = decltype(tag);
@@ -68,12 +78,13 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
 // where(out, cond, a, b)
 Napi::Value Where(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[0], "where");
     TensorDesc cond = read_tensor(meta, info[1], "where");
     TensorDesc a = read_tensor(meta, info[2], "where");
     TensorDesc b = read_tensor(meta, info[3], "where");
-    cpu::where(out, cond, a, b);
+    if (common_device("where", {&out, &cond, &a, &b}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::where(out, cond, a, b));
+    else cpu::where(out, cond, a, b);
     return info.Env().Undefined();
   });
 }

@@ -4,6 +4,9 @@
 #include "../core/thread_pool.h"
 #include "../cpu/gemm/gemm.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/cuda.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -11,11 +14,12 @@ namespace {
 // matmul(out, a, b)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[0], "matmul");
     TensorDesc a = read_tensor(meta, info[1], "matmul");
     TensorDesc b = read_tensor(meta, info[2], "matmul");
-    cpu::matmul(out, a, b);
+    if (common_device("matmul", {&out, &a, &b}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::matmul(out, a, b));
+    else cpu::matmul(out, a, b);
     return info.Env().Undefined();
   });
 }
@@ -26,14 +30,17 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
     int32_t act = arg_int(info, 0, "linear");
     if (act < 0 || act > static_cast<int32_t>(cpu::GemmActivation::GeluTanh))
       fail(ErrorCode::Argument, "linear", "an activation code 0..5", std::to_string(act));
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[1], "linear");
     TensorDesc x = read_tensor(meta, info[2], "linear");
     TensorDesc w = read_tensor(meta, info[3], "linear");
     bool has_bias = info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsNull();
     TensorDesc bias;
     if (has_bias) bias = read_tensor(meta, info[4], "linear");
-    cpu::linear(out, x, w, has_bias ? &bias : nullptr, static_cast<cpu::GemmActivation>(act));
+    Device dev = has_bias ? common_device("linear", {&out, &x, &w, &bias}) : common_device("linear", {&out, &x, &w});
+    auto activation = static_cast<cpu::GemmActivation>(act);
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::linear(out, x, w, has_bias ? &bias : nullptr, activation));
+    else cpu::linear(out, x, w, has_bias ? &bias : nullptr, activation);
     return info.Env().Undefined();
   });
 }

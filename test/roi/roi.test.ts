@@ -261,7 +261,7 @@ describe('roi errors', () => {
     const rois = dt.tensor([[5, 0, 0, 2, 2]]);
     const layouts = (...ts: dt.Tensor[]) => {
       beginLayouts();
-      for (const t of ts) putLayout(t.dtype, t.offset, t.shape, t.strides);
+      for (const t of ts) putLayout(t.dtype, 0, t.offset, t.shape, t.strides);
     };
     expectError(() => {
       layouts(out, x, rois);

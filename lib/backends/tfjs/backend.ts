@@ -75,7 +75,7 @@ export class DendriteBackend extends KernelBackend {
       const size = util.sizeFromShape(shape);
       const t = keep(Tensor.empty([size], dtypeOf(dtype, 'write')));
       if (values != null && size > 0) {
-        const view = new ARRAY_TYPES[t.dtype](t.storage.buffer, 0, size) as Float32Array | Int32Array | Uint8Array;
+        const view = new ARRAY_TYPES[t.dtype](t.storage.hostBuffer, 0, size) as Float32Array | Int32Array | Uint8Array;
         if (dtype === 'bool' && !(values instanceof Uint8Array)) for (let i = 0; i < size; i++) view[i] = (values as ArrayLike<number>)[i] ? 1 : 0;
         else view.set(values as ArrayLike<number>);
       } else if (size > 0) {
@@ -119,7 +119,7 @@ export class DendriteBackend extends KernelBackend {
   valuesOf(info: TensorInfo): Float32Array | Int32Array | Uint8Array {
     const t = this.data.get(info.dataId).tensor;
     if (t === null) throw new Error('dendrite: no numeric data');
-    return new ARRAY_TYPES[t.dtype](t.storage.buffer, t.offset * ITEMSIZE[t.dtype], t.numel()) as Float32Array | Int32Array | Uint8Array;
+    return new ARRAY_TYPES[t.dtype](t.storage.hostBuffer, t.offset * ITEMSIZE[t.dtype], t.numel()) as Float32Array | Int32Array | Uint8Array;
   }
 
   override readSync(dataId: DataId): BackendValues {
@@ -133,7 +133,7 @@ export class DendriteBackend extends KernelBackend {
     const t = entry.tensor!;
     // A copy: tfjs lets callers keep what data() returned after the tensor is disposed.
     const Ctor = ARRAY_TYPES[t.dtype];
-    return (new Ctor(t.storage.buffer, t.offset * ITEMSIZE[t.dtype], t.numel()) as Float32Array).slice();
+    return (new Ctor(t.storage.hostBuffer, t.offset * ITEMSIZE[t.dtype], t.numel()) as Float32Array).slice();
   }
 
   override async read(dataId: DataId): Promise<BackendValues> {
@@ -198,5 +198,5 @@ export class DendriteBackend extends KernelBackend {
 }
 
 function fillZero(t: Tensor): void {
-  new Uint8Array(t.storage.buffer, t.offset * ITEMSIZE[t.dtype], t.numel() * ITEMSIZE[t.dtype]).fill(0);
+  new Uint8Array(t.storage.hostBuffer, t.offset * ITEMSIZE[t.dtype], t.numel() * ITEMSIZE[t.dtype]).fill(0);
 }

@@ -86,6 +86,14 @@ void set_rng_state(uint64_t seed, uint64_t counter) {
   gen().counter = counter;
 }
 
+uint64_t reserve_random(uint64_t blocks, uint64_t* seed) {
+  std::lock_guard<std::mutex> lock(gen().mutex);
+  *seed = gen().seed;
+  uint64_t first = gen().counter;
+  gen().counter += blocks;
+  return first;
+}
+
 void random_uniform(const TensorDesc& out, double lo, double hi) {
   require_contiguous("rand", out);
   int64_t n = out.numel();

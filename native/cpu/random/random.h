@@ -13,6 +13,9 @@ uint64_t initial_seed();
 // Generator state (seed, counter) for save/restore.
 void get_rng_state(uint64_t* seed, uint64_t* counter);
 void set_rng_state(uint64_t seed, uint64_t counter);
+// Reserves `blocks` counters of the generator for a draw made elsewhere (the CUDA kernels) and
+// returns the first; *seed receives the key. The next CPU draw continues after them.
+uint64_t reserve_random(uint64_t blocks, uint64_t* seed);
 
 // out must be contiguous. uniform in [lo, hi); normal(mean, std) by Box-Muller; integers in
 // [lo, hi) (Lemire's unbiased bounded method); bernoulli(p) writes 1 with probability p.

@@ -57,7 +57,7 @@ function sgemmPath(backend: DendriteBackend, aInfo: TensorInfo, bInfo: TensorInf
   const outShape = outShapeOf(aInfo, bInfo, transA, transB);
   const out = Tensor.empty([M * N], 'float32');
   if (M * N > 0) {
-    const C = new Float32Array(out.storage.buffer, 0, M * N);
+    const C = new Float32Array(out.storage.hostBuffer, 0, M * N);
     const A = backend.valuesOf(aInfo) as Float32Array, B = backend.valuesOf(bInfo) as Float32Array;
     const bias = biasInfo !== null ? (backend.valuesOf(biasInfo) as Float32Array) : undefined;
     native.sgemm(transA, transB, M, N, K, 1, 0, Math.max(1, transA ? M : K), Math.max(1, transB ? K : N), Math.max(1, N),
