@@ -1,7 +1,7 @@
 // The body of the two Fashion-MNIST CNN examples: train one epoch (--epochs N for more) with
 // Adam, evaluate on the test set, print the accuracy and the hardest class, write the curves.
 import * as dt from '../dist/index.mjs';
-import { outPath, smoke } from './_common.mjs';
+import { device, outPath, smoke } from './_common.mjs';
 import { evalSet, fashionData, flag } from './_fashion.mjs';
 
 export async function trainCnn(name, makeModel, { lr = 1e-3 } = {}) {
@@ -10,6 +10,7 @@ export async function trainCnn(name, makeModel, { lr = 1e-3 } = {}) {
   console.log(`${model}`);
   const s = dt.summary(model, [1, 1, 28, 28]);
   console.log(`${s.totalParams.toLocaleString('en-US')} parameters, ${(s.macs / 1e6).toFixed(2)} M MACs per image\n`);
+  model.to(device);
 
   const { train, test } = fashionData();
   const trainLoader = new dt.data.DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });

@@ -11,6 +11,15 @@ import * as dt from '../dist/index.mjs';
 
 export const smoke = process.env.DENDRITE_SMOKE === '1';
 
+/**
+ * Where the examples train: `--device cuda` (or DENDRITE_DEVICE=cuda) puts the model on the GPU;
+ * dt.fit then moves each batch to the model's device. Default 'cpu'.
+ */
+export const device = (() => {
+  const i = process.argv.indexOf('--device');
+  return i >= 0 ? process.argv[i + 1] : process.env.DENDRITE_DEVICE ?? 'cpu';
+})();
+
 /** examples/output/ (or $DENDRITE_OUT), created on first use. */
 export function outPath(name) {
   const dir = process.env.DENDRITE_OUT ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');

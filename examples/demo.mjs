@@ -3,6 +3,7 @@
 //   npm run demo                  3 rounds of 20000 shuffled images (one epoch's worth; a few minutes on 2 cores)
 //   npm run demo -- --full        complete epochs over all 60000 images (5 by default; --epochs N)
 //   npm run demo -- --epochs N --steps S   N rounds of S batches of 64
+//   npm run demo -- --device cuda          the same on the GPU (a build with CUDA, a GPU)
 //
 // It prints dt.summary of the model first, trains through dt.fit (a progress bar on a terminal,
 // one line per epoch otherwise), writes the training curves (SVG and PNG) and a safetensors
@@ -10,18 +11,19 @@
 // ends with the reloaded model's test accuracy. The full data set is used when this machine has
 // it ($DENDRITE_DATA, or Debian's dataset-fashion-mnist), else the subset shipped with dendrite.
 import * as dt from '../dist/index.mjs';
-import { outPath, smoke } from './_common.mjs';
+import { device, outPath, smoke } from './_common.mjs';
 import { augmented, evalSet, fashionData, flag, plain, strongCnn } from './_fashion.mjs';
 
 const BATCH = 64;
 const full = flag('full', false) === true;
 const info = dt.cpuInfo();
-console.log(`dendrite ${info.path} kernels, ${info.numThreads} threads\n`);
+console.log(device === 'cpu' ? `dendrite ${info.path} kernels, ${info.numThreads} threads\n` : `dendrite on ${device}\n`);
 
 dt.manualSeed(0);
 const model = strongCnn();
 console.log(dt.summary(model, [1, 1, 28, 28]).toString());
 console.log();
+model.to(device);
 
 const { train, test } = fashionData({ trainTransform: augmented, testTransform: plain });
 const trainLoader = new dt.data.DataLoader(train, { batchSize: BATCH, shuffle: true, seed: 0 });
@@ -58,11 +60,11 @@ dt.manualSeed(123);
 const served = strongCnn();
 const { missingKeys, unexpectedKeys } = served.loadStateDict(await dt.load(checkpoint));
 if (missingKeys.length || unexpectedKeys.length) throw new Error(`checkpoint mismatch: missing ${missingKeys}, unexpected ${unexpectedKeys}`);
-served.eval();
+served.to(device).eval();
 
 const pick = [0, 1, 2, 3, 4, 5, 6, 7];
 const [images, labels] = test.getBatch(pick);
-const probs = dt.noGrad(() => served.forward(images).softmax(1));
+const probs = dt.noGrad(() => served.forward(images.to(device)).softmax(1));
 const [conf, predicted] = probs.max(1);
 console.log('\npredictions of the reloaded model on the first test images:');
 const p = predicted.dataSync(), c = conf.dataSync(), y = labels.dataSync();

@@ -154,7 +154,8 @@ function plan(obj: unknown, options: SaveOptions, op: string): Plan {
     const bytes = t.numel() * ITEMSIZE[t.dtype];
     header[name] = { dtype: FILE_DTYPES[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
-    const c = t.isContiguous() ? t : contiguousCopy(t);
+    // A CUDA tensor is copied back to the host first (the file holds host bytes).
+    const c = t.device !== 'cpu' ? t.to('cpu') : t.isContiguous() ? t : contiguousCopy(t);
     if (c !== t) temps.push(c);
     parts.push({ tensor: c, bytes });
   }

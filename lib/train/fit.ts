@@ -15,6 +15,8 @@ import { resolveMetric, type Metric, type MetricSpec } from './metrics';
 import { EpochProgress, resolveVerbosity, type OutputStream, type Verbosity } from './progress';
 import { SchedulerStep, type Callback, type TrainContext } from './callbacks';
 import { valKey } from './plot';
+import { parseDevice } from '../device';
+import type { Device } from '../storage';
 
 export type LossFn = (pred: Tensor, target: Tensor) => Tensor;
 export type LossSpec = LossFn | { forward(pred: Tensor, target: Tensor): Tensor } | string;
@@ -50,6 +52,8 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Batch size for validation given as tensors (default 256). */
   validationBatchSize?: number;
+  /** Where batches are moved before the step (default: the device of the model's first parameter). */
+  device?: Device;
 }
 
 export interface EvaluateOptions {
@@ -58,6 +62,8 @@ export interface EvaluateOptions {
   /** Stop after this many batches. */
   steps?: number;
   batchSize?: number;
+  /** Where batches are moved (default: the device of the model's first parameter). */
+  device?: Device;
 }
 
 // ---- helpers -----------------------------------------------------------------------------
@@ -83,6 +89,25 @@ export function resolveLoss(spec: LossSpec, op: string): LossFn {
     return fn as LossFn;
   }
   return fail('ERR_ARGUMENT', op, 'a loss function (pred, target) => Tensor, a loss module or a name', describe(spec));
+}
+
+/**
+ * The device batches go to: options.device when given, else the device of the model's first
+ * parameter (so `model.to('cuda')` is all a training loop needs), else the CPU.
+ */
+function deviceOf(model: Model, asked: Device | undefined, op: string): Device {
+  if (asked !== undefined) return parseDevice(asked, op);
+  const params = typeof model === 'object' && model !== null && typeof (model as any).parameters === 'function' ? (model as any).parameters() : [];
+  return params.length > 0 && params[0] instanceof Tensor ? params[0].device : 'cpu';
+}
+
+/** x (a tensor, or arrays/objects of tensors) on `device`; tensors already there are returned as they are. */
+function onDevice(x: any, device: Device): any {
+  if (x instanceof Tensor) return x.device === device ? x : x.to(device);
+  if (Array.isArray(x)) return x.map((v) => onDevice(v, device));
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype)
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, onDevice(v, device)]));
+  return x;
 }
 
 function forwardOf(model: Model, op: string): (x: any) => any {
@@ -171,6 +196,7 @@ export async function fit(model: Model, trainLoader: Iterable<any> | AsyncIterab
   const loaderSteps = trainLoader instanceof DataLoader ? trainLoader.length : null;
   const steps = stepsPerEpoch !== null && loaderSteps !== null ? Math.min(stepsPerEpoch, loaderSteps) : stepsPerEpoch ?? loaderSteps;
   const freeBatches = ownsBatches(trainLoader);
+  const device = deviceOf(model, options.device, 'fit');
 
   const history = new History();
   history.params = { epochs, steps, batchSize: trainLoader instanceof DataLoader ? trainLoader.batchSize : undefined, metrics: metrics.map((m) => m.name) };
@@ -193,13 +219,14 @@ export async function fit(model: Model, trainLoader: Iterable<any> | AsyncIterab
       try {
         lossValue = tidy(() => {
           optimizer.zeroGrad();
-          const pred = forward(x);
-          const loss = lossFn(pred, y);
+          const xd = onDevice(x, device), yd = onDevice(y, device);
+          const pred = forward(xd);
+          const loss = lossFn(pred, yd);
           if (!(loss instanceof Tensor) || loss.numel() !== 1) fail('ERR_SHAPE', 'fit', 'a loss that is one number (a 0-d tensor)', describe(loss));
           loss.backward();
           optimizer.step();
           noGrad(() => {
-            for (const m of metrics) m.update(pred, y);
+            for (const m of metrics) m.update(pred, yd);
           });
           return Number(loss.item());
         });
@@ -218,7 +245,7 @@ export async function fit(model: Model, trainLoader: Iterable<any> | AsyncIterab
     const logs: Record<string, number> = { loss: samples > 0 ? lossSum / samples : NaN };
     metricLogs(metrics, logs);
     if (validation !== null) {
-      const v = await evaluate(model, validation, { loss: lossFn, metrics: specs.map((s) => (typeof s === 'object' ? cloneMetric(s) : s)) });
+      const v = await evaluate(model, validation, { device, loss: lossFn, metrics: specs.map((s) => (typeof s === 'object' ? cloneMetric(s) : s)) });
       for (const [k, val] of Object.entries(v)) if (typeof val === 'number') logs[valKey(k)] = val;
     }
     const lr = optimizer.paramGroups?.[0]?.lr;
@@ -254,6 +281,7 @@ export async function evaluate(model: Model, data: EvalData, options: EvaluateOp
   for (const m of metrics) m.reset();
   const iterable = asIterable(data, options.batchSize ?? 256, 'evaluate');
   const freeBatches = ownsBatches(iterable);
+  const device = deviceOf(model, options.device, 'evaluate');
   const before = setMode(model, false);
   let lossSum = 0, samples = 0, step = 0;
   try {
@@ -263,9 +291,10 @@ export async function evaluate(model: Model, data: EvalData, options: EvaluateOp
       try {
         lossSum += noGrad(() =>
           tidy(() => {
-            const pred = forward(x);
-            for (const m of metrics) m.update(pred, y);
-            return lossFn ? Number(lossFn(pred, y).item()) * n : 0;
+            const xd = onDevice(x, device), yd = onDevice(y, device);
+            const pred = forward(xd);
+            for (const m of metrics) m.update(pred, yd);
+            return lossFn ? Number(lossFn(pred, yd).item()) * n : 0;
           }),
         );
       } finally {
@@ -288,8 +317,9 @@ export async function evaluate(model: Model, data: EvalData, options: EvaluateOp
  * an input tensor (cut into batches of batchSize), a DataLoader / iterable of batches ([x, y]
  * or x) or a Dataset. Eval mode, no gradients.
  */
-export async function predict(model: Model, data: Tensor | Iterable<any> | AsyncIterable<any> | Dataset<any>, options: { batchSize?: number } = {}): Promise<Tensor> {
+export async function predict(model: Model, data: Tensor | Iterable<any> | AsyncIterable<any> | Dataset<any>, options: { batchSize?: number; device?: Device } = {}): Promise<Tensor> {
   const forward = forwardOf(model, 'predict');
+  const device = deviceOf(model, options.device, 'predict');
   const batchSize = options.batchSize ?? 256;
   let iterable: Iterable<any> | AsyncIterable<any>;
   if (data instanceof Tensor) {
@@ -306,7 +336,7 @@ export async function predict(model: Model, data: Tensor | Iterable<any> | Async
     for await (const batch of batchesOf(iterable)) {
       const x = batch instanceof Tensor ? batch : Array.isArray(batch) ? batch[0] : splitBatch(batch, 'predict')[0];
       try {
-        outputs.push(noGrad(() => tidy(() => forward(x))));
+        outputs.push(noGrad(() => tidy(() => forward(onDevice(x, device)))));
       } finally {
         if (freeBatches) disposeBatch(batch);
       }

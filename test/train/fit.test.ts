@@ -143,6 +143,27 @@ describe('dt.fit', () => {
     await expect(dt.fit(model, loader, { optimizer: new SGD(model.parameters(), 0.1), loss: (p: dt.Tensor) => p, verbose: 0 })).rejects.toThrow(/a loss that is one number/);
     if (typeof (dt.F as any).mseLoss !== 'function')
       await expect(dt.fit(model, loader, { optimizer: new SGD(model.parameters(), 0.1), loss: 'mse', verbose: 0 })).rejects.toThrow(/no F.mseLoss in this build/);
+    await expect(dt.fit(model, loader, { optimizer: new SGD(model.parameters(), 0.1), loss: mse, verbose: 0, device: 'tpu' as any })).rejects.toThrow(/fit: expected device 'cpu' or 'cuda'/);
+    if (!dt.cuda.isAvailable()) {
+      await expect(dt.fit(model, loader, { optimizer: new SGD(model.parameters(), 0.1), loss: mse, verbose: 0, device: 'cuda' })).rejects.toMatchObject({ code: 'ERR_DEVICE' });
+      await expect(dt.evaluate(model, loader, { loss: mse, device: 'cuda' })).rejects.toMatchObject({ code: 'ERR_DEVICE' });
+    }
+  });
+
+  it("moves each batch to options.device, else to the model's device", async () => {
+    const { x, y } = regressionData(32);
+    const model = new nn.Linear(2, 1);
+    const seen: string[] = [];
+    const forward = (t: dt.Tensor) => (seen.push(t.device), model.forward(t));
+    const loader = new DataLoader(new TensorDataset(x, y), { batchSize: 8 });
+    (forward as any).parameters = () => model.parameters();
+    await dt.fit(model, loader, { optimizer: new SGD(model.parameters(), 0.05), loss: mse, verbose: 0, device: 'cpu' });
+    const r = await dt.evaluate(forward, loader, { loss: mse, device: 'cpu' });
+    expect(seen).toEqual(['cpu', 'cpu', 'cpu', 'cpu']);
+    expect(r.loss).toBeGreaterThan(0);
+    const out = await dt.predict(model, x, { batchSize: 16, device: 'cpu' });
+    expect(out.shape).toEqual([32, 1]);
+    expect(out.device).toBe('cpu');
   });
 });
 
