@@ -168,9 +168,9 @@ describeCuda('cuda LSTM / GRU / RNN against the cpu', () => {
       const x = randomTensor([5, 4, 6], 'float32', -2, 2, 13).cuda();
       const train = m.forward(x, null, { lengths: [5, 2, 4, 1] });
       const infer = dt.noGrad(() => m.forward(x, null, { lengths: [5, 2, 4, 1] }));
-      expectClose(infer[0], train[0], 0, 0, `${kind} output`);
+      expectClose(infer[0], train[0], 1e-6, 1e-7, `${kind} output`);
       const hT = kind === 'lstm' ? train[1][0] : train[1], hI = kind === 'lstm' ? infer[1][0] : infer[1];
-      expectClose(hI, hT, 0, 0, `${kind} h_n`);
+      expectClose(hI, hT, 1e-6, 1e-7, `${kind} h_n`);
     }
   });
 
