@@ -40,7 +40,7 @@ export interface MultiheadForwardOptions {
 /** An additive mask (0 / -inf) from a bool mask where true means "masked out", or a float one. */
 function additiveMask(mask: Tensor, dtype: DType, op: string, what: string): Tensor {
   checkTensor(mask, op, what);
-  if (mask.dtype === 'bool') return where(mask, -Infinity, tensor(0, { dtype }));
+  if (mask.dtype === 'bool') return where(mask, -Infinity, tensor(0, { dtype, device: mask.device }));
   if (!isFloat(mask.dtype)) fail('ERR_DTYPE', op, `a bool or floating-point ${what}`, mask.dtype);
   return mask;
 }
@@ -141,7 +141,8 @@ export class MultiheadAttention extends Module {
     let mask: Tensor | null = null;
     let attnMask = options.attnMask ?? null;
     if (!attnMask && options.isCausal) {
-      const i = arange(L).unsqueeze(1), j = arange(S).unsqueeze(0);
+      const device = q.device;
+      const i = arange(L, undefined, 1, { device }).unsqueeze(1), j = arange(S, undefined, 1, { device }).unsqueeze(0);
       attnMask = j.gt(i);
     }
     if (attnMask) {
@@ -223,7 +224,8 @@ export class AdditiveAttention extends Module {
     let ignore = options.keyPaddingMask ?? null;
     if (!ignore && options.lengths) {
       if (!Array.isArray(options.lengths) || options.lengths.length !== N) fail('ERR_SHAPE', op, `${N} lengths`, describe(options.lengths));
-      ignore = arange(S).unsqueeze(0).ge(tensor(options.lengths, { dtype: 'int64' }).unsqueeze(1));
+      const device = scores.device;
+      ignore = arange(S, undefined, 1, { device }).unsqueeze(0).ge(tensor(options.lengths, { dtype: 'int64', device }).unsqueeze(1));
     }
     if (ignore) {
       if (ignore.dtype !== 'bool' || ignore.ndim !== 2 || ignore.shape[0] !== N || ignore.shape[1] !== S)

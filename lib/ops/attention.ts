@@ -3,6 +3,7 @@
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
 import { Tensor } from '../tensor';
+import type { Device } from '../storage';
 import { arange } from './creation';
 import { checkTensor } from './helpers';
 import { softmax } from './activation';
@@ -20,9 +21,9 @@ export interface AttentionOptions {
   scale?: number | null;
 }
 
-/** A bool (L, S) tensor, true where key j <= query i. */
-export function causalMask(L: number, S: number): Tensor {
-  const i = arange(L).unsqueeze(1), j = arange(S).unsqueeze(0);
+/** A bool (L, S) tensor on `device`, true where key j <= query i. */
+export function causalMask(L: number, S: number, device: Device = 'cpu'): Tensor {
+  const i = arange(L, undefined, 1, { device }).unsqueeze(1), j = arange(S, undefined, 1, { device }).unsqueeze(0);
   const m = i.ge(j);
   i.dispose();
   j.dispose();
@@ -58,7 +59,7 @@ export function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor, options: A
   if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('ERR_ARGUMENT', op, 'a finite scale', describe(scale));
   let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
   if (options.isCausal) {
-    scores = where(causalMask(L, S), scores, -Infinity);
+    scores = where(causalMask(L, S, q.device), scores, -Infinity);
   } else if (options.attnMask) {
     scores = applyMask(scores, options.attnMask, op, true);
   }

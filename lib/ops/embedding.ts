@@ -25,10 +25,12 @@ export function normalizePaddingIdx(paddingIdx: number | null | undefined, numEm
 
 /** Rescales, in place, the rows of weight named in idx whose norm exceeds maxNorm (torch.embedding_renorm_). */
 function renorm(weight: Tensor, idx: Tensor, maxNorm: number, normType: number): void {
+  // The distinct rows are found on the host: a read of the indices that maxNorm makes
+  // unavoidable on CUDA too (the in-place update must touch each row once).
   const values = idx.dataSync();
   const rows = new Set<number>();
   for (let i = 0; i < values.length; i++) rows.add(Number(values[i]));
-  const unique = tensor(Int32Array.from(rows));
+  const unique = tensor(Int32Array.from(rows), { device: weight.device });
   noGrad(() => {
     const selected = weight.indexSelect(0, unique);
     const norms = selected.abs().pow(normType).sum(1, true).pow(1 / normType);
@@ -65,7 +67,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
     if (!(options.maxNorm > 0)) fail('ERR_ARGUMENT', op, 'maxNorm > 0', describe(options.maxNorm));
     renorm(weight, idx, options.maxNorm, options.normType ?? 2);
   }
-  const rows = Tensor.empty([idx.numel(), E], weight.dtype);
+  const rows = Tensor.empty([idx.numel(), E], weight.dtype, weight.device);
   beginLayouts();
   rows.putLayout();
   weight.putLayout();
@@ -75,7 +77,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   const out = Tensor.view(rows, outShape, contiguousStrides(outShape), 0);
   rows.dispose();
   return record(out, op, [weight], (g) => {
-    const gw = zerosRaw([V, E], g.dtype);
+    const gw = zerosRaw([V, E], g.dtype, weight.device);
     const gc = g.isContiguous() ? g : contiguousCopy(g);
     const g2 = Tensor.view(gc, [idx.numel(), E], [E, 1], gc.offset);
     beginLayouts();

@@ -6,10 +6,15 @@
 // on y; h_n and c_n get a small Node of their own that parks their gradient where y's backward
 // will find it, and hands y a stride-0 zero marker so y's Node is always scheduled after them.
 // The marker costs no memory; y's backward recognises it and treats dy as absent.
+//
+// Devices: everything an op allocates (outputs, saved buffers, gradients, markers, the lengths
+// tensor) lives on the input's device, so a module moved with .to('cuda') runs the CUDA kernels
+// (native/cuda/rnn, float32) end to end; the native call refuses operands on mixed devices.
 import type { StorageHandle } from '../storage';
+import type { Device } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat, type DType } from '../dtype';
-import { Tensor, contiguousCopy } from '../tensor';
+import { Tensor, contiguousCopy, transferRaw } from '../tensor';
 import { isGradEnabled, record } from '../autograd/node';
 import { beginLayouts, native } from '../native';
 import { tensor } from './creation';
@@ -51,7 +56,7 @@ function runNative(fn: 'rnnForward' | 'rnnBackward', mode: RnnMode, reverse: boo
 // Gradient markers: stride-0 views of one zero, standing for "no gradient for y".
 const markers = new WeakSet<Tensor>();
 function zeroMarker(like: Tensor): Tensor {
-  const z = zerosRaw([], like.dtype);
+  const z = zerosRaw([], like.dtype, like.device);
   const m = Tensor.view(z, like.shape.slice(), like.shape.map(() => 0), 0);
   z.dispose();
   markers.add(m);
@@ -88,18 +93,19 @@ export function rnnSequence(
   if (h0 && !h0.isContiguous()) h0 = contiguous(h0);
   if (c0 && !c0.isContiguous()) c0 = contiguous(c0);
   const dtype = x.dtype;
-  const y = Tensor.empty([T, N, H], dtype);
-  const hN = Tensor.empty([N, H], dtype);
-  const cN = lstm ? Tensor.empty([N, H], dtype) : null;
+  const device = x.device;
+  const y = Tensor.empty([T, N, H], dtype, device);
+  const hN = Tensor.empty([N, H], dtype, device);
+  const cN = lstm ? Tensor.empty([N, H], dtype, device) : null;
   const inputs: Tensor[] = [x, w.wIh, w.wHh];
   if (w.bIh && w.bHh) inputs.push(w.bIh, w.bHh);
   if (h0) inputs.push(h0);
   if (lstm && c0) inputs.push(c0);
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   // What backward needs; without a backward the kernel keeps it in its own reused scratch.
-  const savedGates = tracked ? Tensor.empty([T * N * S * H], dtype) : null;
-  const savedH = tracked ? Tensor.empty([(T + 1) * N * H], dtype) : null;
-  const savedC = tracked && lstm ? Tensor.empty([(T + 1) * N * H], dtype) : null;
+  const savedGates = tracked ? Tensor.empty([T * N * S * H], dtype, device) : null;
+  const savedH = tracked ? Tensor.empty([(T + 1) * N * H], dtype, device) : null;
+  const savedC = tracked && lstm ? Tensor.empty([(T + 1) * N * H], dtype, device) : null;
   try {
     runNative('rnnForward', mode, reverse, [x, w.wIh, w.wHh, w.bIh, w.bHh, h0, lstm ? c0 : null, lengths, y, hN, cN, savedGates, savedH, savedC]);
   } catch (e) {
@@ -119,13 +125,13 @@ export function rnnSequence(
     if (dh) temps.push(dh);
     if (dc) temps.push(dc);
     const want = (t: Tensor | null) => t !== null && t.requiresGrad;
-    const dx = want(x) ? Tensor.empty([T, N, x.shape[2]], dtype) : null;
-    const dwIh = want(w.wIh) ? Tensor.empty(w.wIh.shape.slice(), dtype) : null;
-    const dwHh = want(w.wHh) ? Tensor.empty(w.wHh.shape.slice(), dtype) : null;
-    const dbIh = want(w.bIh) ? Tensor.empty(w.bIh!.shape.slice(), dtype) : null;
-    const dbHh = want(w.bHh) ? Tensor.empty(w.bHh!.shape.slice(), dtype) : null;
-    const dh0 = want(h0) ? Tensor.empty([N, H], dtype) : null;
-    const dc0 = lstm && want(c0) ? Tensor.empty([N, H], dtype) : null;
+    const dx = want(x) ? Tensor.empty([T, N, x.shape[2]], dtype, device) : null;
+    const dwIh = want(w.wIh) ? Tensor.empty(w.wIh.shape.slice(), dtype, device) : null;
+    const dwHh = want(w.wHh) ? Tensor.empty(w.wHh.shape.slice(), dtype, device) : null;
+    const dbIh = want(w.bIh) ? Tensor.empty(w.bIh!.shape.slice(), dtype, device) : null;
+    const dbHh = want(w.bHh) ? Tensor.empty(w.bHh!.shape.slice(), dtype, device) : null;
+    const dh0 = want(h0) ? Tensor.empty([N, H], dtype, device) : null;
+    const dc0 = lstm && want(c0) ? Tensor.empty([N, H], dtype, device) : null;
     try {
       runNative('rnnBackward', mode, reverse, [
         x, w.wIh, w.wHh, lengths, savedGates, savedH, savedC, dy, dh, lstm ? dc : null, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh,
@@ -170,18 +176,20 @@ export interface RnnOptions {
   lengths?: number[] | Tensor | null;
 }
 
-function lengthsTensor(lengths: number[] | Tensor | null | undefined, N: number, T: number, op: string): Tensor | null {
+/** The lengths as a tensor on `device` (the kernels read them there; the native call checks the values). */
+function lengthsTensor(lengths: number[] | Tensor | null | undefined, N: number, T: number, op: string, device: Device): Tensor | null {
   if (lengths === undefined || lengths === null) return null;
   if (lengths instanceof Tensor) {
     lengths.assertLive(op);
     if (lengths.dtype !== 'int32' && lengths.dtype !== 'int64') fail('ERR_DTYPE', op, 'int32 or int64 lengths', lengths.dtype);
     if (lengths.ndim !== 1 || lengths.shape[0] !== N) fail('ERR_SHAPE', op, `lengths of shape [${N}]`, fmtShape(lengths.shape));
-    return lengths;
+    // PyTorch keeps packed-sequence lengths on the CPU: accept them there (or anywhere) and copy.
+    return lengths.device === device ? lengths : transferRaw(lengths, device);
   }
   if (!Array.isArray(lengths) || lengths.length !== N) fail('ERR_SHAPE', op, `${N} lengths (one per batch row)`, describe(lengths));
   for (const v of lengths)
     if (!Number.isInteger(v) || v < 0 || v > T) fail('ERR_INDEX', op, `integer lengths in [0, ${T}]`, String(v));
-  return tensor(Int32Array.from(lengths));
+  return tensor(Int32Array.from(lengths), { device });
 }
 
 function checkParams(mode: RnnMode, params: Tensor[], numLayers: number, D: number, bias: boolean, inputSize: number, dtype: DType, op: string, cell = false): number {
@@ -248,8 +256,8 @@ function runStack(mode: RnnMode, input: Tensor, h0In: Tensor | null | undefined,
     if (h0) h0 = h0.unsqueeze(1);
     if (c0) c0 = c0.unsqueeze(1);
   }
-  const lengths = lengthsTensor(options.lengths, N, T, op);
-  const ownLengths = lengths !== null && !(options.lengths instanceof Tensor);
+  const lengths = lengthsTensor(options.lengths, N, T, op, input.device);
+  const ownLengths = lengths !== null && lengths !== options.lengths;
 
   const hs: Tensor[] = [], cs: Tensor[] = [];
   try {
@@ -268,8 +276,9 @@ function runStack(mode: RnnMode, input: Tensor, h0In: Tensor | null | undefined,
       if (l < numLayers - 1 && training && p > 0) x = dropout(x, p);
     }
   } finally {
-    // The backward of each layer reads the lengths; without a graph they can go now.
-    if (ownLengths && !isGradEnabled()) lengths!.dispose();
+    // The backward of each layer reads the lengths; when no layer recorded one they can go now
+    // (a recorded layer makes every later input, so the last output, require grad).
+    if (ownLengths && (!isGradEnabled() || !x.requiresGrad)) lengths!.dispose();
   }
   let output = x;
   if (batchFirst) output = contiguous(output.transpose(0, 1));

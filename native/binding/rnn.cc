@@ -1,8 +1,12 @@
 // N-API side of the recurrent family: whole-sequence forward and backward through time for one
 // (layer, direction). Absent operands (no bias, no initial state, no lengths, gradients not
-// wanted) are passed as null and have no layout in the metadata channel.
+// wanted) are passed as null and have no layout in the metadata channel. Every present operand,
+// lengths included, must sit on one device; CUDA tensors go to native/cuda/rnn (float32 only).
 #include "../cpu/rnn/rnn.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/rnn/rnn.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -20,6 +24,18 @@ cpu::RnnMode mode_arg(const Napi::CallbackInfo& info, const char* op) {
   return static_cast<cpu::RnnMode>(m);
 }
 
+// The device of every present operand (ERR_DEVICE when they differ); the CPU when none is given
+// (the kernel then reports what is missing).
+Device operands_device(const char* op, std::initializer_list<const TensorDesc*> operands) {
+  const TensorDesc* first = nullptr;
+  for (const TensorDesc* t : operands) {
+    if (t == nullptr) continue;
+    if (first == nullptr) first = t;
+    else common_device(op, {first, t});
+  }
+  return first ? first->device : Device::Cpu;
+}
+
 // rnnForward(mode, reverse, x, wIh, wHh, bIh?, bHh?, h0?, c0?, lengths?, y, hN, cN?, savedGates, savedH, savedC?)
 Napi::Value RnnForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -27,7 +43,7 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info) {
     cpu::RnnForwardArgs a;
     a.mode = mode_arg(info, op);
     a.reverse = arg_bool(info, 1, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc t[14];
     a.x = optional_tensor(meta, info, 2, t[0], op);
     a.w.w_ih = optional_tensor(meta, info, 3, t[1], op);
@@ -43,7 +59,10 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info) {
     a.saved_gates = optional_tensor(meta, info, 13, t[11], op);
     a.saved_h = optional_tensor(meta, info, 14, t[12], op);
     a.saved_c = optional_tensor(meta, info, 15, t[13], op);
-    cpu::rnn_forward(a);
+    Device dev = operands_device(op, {a.x, a.w.w_ih, a.w.w_hh, a.w.b_ih, a.w.b_hh, a.h0, a.c0, a.lengths, a.y, a.h_n, a.c_n,
+                                      a.saved_gates, a.saved_h, a.saved_c});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::rnn_forward(a));
+    else cpu::rnn_forward(a);
     return info.Env().Undefined();
   });
 }
@@ -56,7 +75,7 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info) {
     cpu::RnnBackwardArgs a;
     a.mode = mode_arg(info, op);
     a.reverse = arg_bool(info, 1, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc t[17];
     a.x = optional_tensor(meta, info, 2, t[0], op);
     a.w.w_ih = optional_tensor(meta, info, 3, t[1], op);
@@ -75,7 +94,10 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info) {
     a.dw_hh = optional_tensor(meta, info, 16, t[14], op);
     a.db_ih = optional_tensor(meta, info, 17, t[15], op);
     a.db_hh = optional_tensor(meta, info, 18, t[16], op);
-    cpu::rnn_backward(a);
+    Device dev = operands_device(op, {a.x, a.w.w_ih, a.w.w_hh, a.lengths, a.saved_gates, a.saved_h, a.saved_c, a.dy, a.dh_n,
+                                      a.dc_n, a.dx, a.dh0, a.dc0, a.dw_ih, a.dw_hh, a.db_ih, a.db_hh});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::rnn_backward(a));
+    else cpu::rnn_backward(a);
     return info.Env().Undefined();
   });
 }
