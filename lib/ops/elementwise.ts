@@ -251,7 +251,7 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
     // are booleans, else float32.
     const both = typeof x === 'boolean' && typeof y === 'boolean' ? 'bool'
       : Number.isInteger(x) && Number.isInteger(y) && typeof x === 'number' && typeof y === 'number' ? 'int64' : 'float32';
-    const xt = Tensor.empty([], both);
+    const xt = Tensor.empty([], both, cond.device);
     fillRaw(xt, Number(x));
     try {
       return where(cond, xt, y);
