@@ -50,6 +50,10 @@ export interface NativeAddon {
   indexAdd(dim: number, out: StorageHandle, index: StorageHandle, src: StorageHandle): void;
   optimStep(kind: number, hyper: Float64Array, param: StorageHandle, grad: StorageHandle, ...state: (StorageHandle | undefined)[]): void;
   optimKinds: string[];
+  /** Every tensor of a group on CUDA in one launch; see native/binding/optim.cc for the layout. */
+  optimStepMulti(kind: number, dtype: number, hyper: Float64Array, layout: Float64Array, storages: (StorageHandle | undefined)[]): void;
+  /** Multi-tensor optimizer kernels launched so far (0 without CUDA). */
+  optimLaunchCount(): number;
   nllLoss(reduction: number, ignoreIndex: number, out: StorageHandle, totalWeight: StorageHandle, input: StorageHandle, target: StorageHandle, weight?: StorageHandle): void;
   nllLossBackward(reduction: number, ignoreIndex: number, gradInput: StorageHandle, gradOut: StorageHandle, target: StorageHandle, totalWeight: StorageHandle, weight?: StorageHandle): void;
   roiAlign(pooledH: number, pooledW: number, spatialScale: number, samplingRatio: number, aligned: boolean, out: StorageHandle, input: StorageHandle, rois: StorageHandle): void;

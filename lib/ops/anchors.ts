@@ -3,7 +3,8 @@
 // anchors (ratio major, size minor), repeated at every cell with the map's stride. Computed in
 // float32 exactly as torchvision does (including round-half-to-even), so anchors match bit for bit.
 import { describe, fail } from '../errors';
-import { Tensor } from '../tensor';
+import { Tensor, transferRaw } from '../tensor';
+import type { Device } from '../storage';
 
 export interface AnchorGeneratorOptions {
   /** Anchor sizes (sqrt of the area, in image pixels) per feature map. Default [[128, 256, 512]]. */
@@ -75,9 +76,10 @@ export class AnchorGenerator {
 
   /**
    * Anchors of one feature map of `gridSize` [h, w] cells, `stride` [sy, sx] pixels apart:
-   * (h * w * A, 4), cell-major (row by row), anchor-minor.
+   * (h * w * A, 4), cell-major (row by row), anchor-minor; on `device` (built on the host, then
+   * copied there: anchors depend on sizes only, one upload per call).
    */
-  gridAnchors(level: number, gridSize: readonly [number, number], stride: readonly [number, number]): Tensor {
+  gridAnchors(level: number, gridSize: readonly [number, number], stride: readonly [number, number], device: Device = 'cpu'): Tensor {
     if (!Number.isInteger(level) || level < 0 || level >= this.cellAnchors.length)
       fail('ERR_INDEX', 'AnchorGenerator', `a feature-map level in [0, ${this.cellAnchors.length})`, describe(level));
     const base = this.cellAnchors[level];
@@ -94,25 +96,27 @@ export class AnchorGenerator {
           dst[k++] = x * sx + base[4 * j + 2];
           dst[k++] = y * sy + base[4 * j + 3];
         }
-    return out;
+    return onDevice(out, device);
   }
 
   /**
    * Anchors for an image of `imageSize` ([H, W], or the image batch tensor [N, C, H, W]) and its
    * feature maps (tensors [..., h, w] or sizes [h, w]), concatenated over maps: (sum h w A, 4).
    * Each map's stride is floor(H / h), floor(W / w). (torchvision returns this tensor once per
-   * image; anchors do not depend on the pixels, so here it is returned once.)
+   * image; anchors do not depend on the pixels, so here it is returned once.) The result lives
+   * on the device of the feature maps (or of the image tensor) when those are tensors.
    */
   forward(imageSize: Tensor | readonly [number, number], featureMaps: readonly (Tensor | readonly [number, number])[]): Tensor {
     const [ih, iw] = sizeOf(imageSize, 'imageSize');
     if (!Array.isArray(featureMaps) || featureMaps.length !== this.sizes.length)
       fail('ERR_ARGUMENT', 'AnchorGenerator', `${this.sizes.length} feature maps (one per sizes entry)`, describe(featureMaps));
+    const device = deviceOf(featureMaps, imageSize);
     const parts = featureMaps.map((m, level) => {
       const [gh, gw] = sizeOf(m, `featureMaps[${level}]`);
       if (gh === 0 || gw === 0) fail('ERR_SHAPE', 'AnchorGenerator', 'feature maps of at least 1 x 1', `${gh} x ${gw}`);
       return this.gridAnchors(level, [gh, gw], [Math.floor(ih / gh), Math.floor(iw / gw)]);
     });
-    if (parts.length === 1) return parts[0];
+    if (parts.length === 1) return onDevice(parts[0], device);
     const total = parts.reduce((n, p) => n + p.shape[0], 0);
     const out = Tensor.empty([total, 4], 'float32');
     const dst = new Float32Array(out.storage.hostBuffer, 0, total * 4);
@@ -122,6 +126,22 @@ export class AnchorGenerator {
       off += p.shape[0] * 4;
       p.dispose();
     }
-    return out;
+    return onDevice(out, device);
+  }
+}
+
+/** The device of the first tensor among the feature maps, else of the image; 'cpu' for sizes only. */
+function deviceOf(featureMaps: readonly unknown[], imageSize: unknown): Device {
+  for (const m of featureMaps) if (m instanceof Tensor) return m.device;
+  return imageSize instanceof Tensor ? imageSize.device : 'cpu';
+}
+
+/** t on `device` (t itself on the CPU; else a copy, and t is freed). */
+function onDevice(t: Tensor, device: Device): Tensor {
+  if (device === 'cpu') return t;
+  try {
+    return transferRaw(t, device);
+  } finally {
+    t.dispose();
   }
 }

@@ -3,7 +3,7 @@
 // composed from differentiable ops. Boxes are (x1, y1, x2, y2) in the last dim.
 import { describe, fail, fmtShape } from '../errors';
 import { floatOf, isFloat, promoteTypes, type DType } from '../dtype';
-import { Tensor, contiguousCopy } from '../tensor';
+import { Tensor, contiguousCopy, transferRaw } from '../tensor';
 import { needsGrad } from '../autograd/node';
 import { beginLayouts, native } from '../native';
 import { checkTensor } from './helpers';
@@ -54,7 +54,7 @@ export function boxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
   const temps: Tensor[] = [];
   try {
     const a = asContiguous(boxes1, dtype, temps), b = asContiguous(boxes2, dtype, temps);
-    const out = Tensor.empty([a.shape[0], b.shape[0]], dtype);
+    const out = Tensor.empty([a.shape[0], b.shape[0]], dtype, a.device);
     beginLayouts();
     out.putLayout();
     a.putLayout();
@@ -87,13 +87,15 @@ function nmsImpl(op: string, boxes: Tensor, scores: Tensor, iouThreshold: number
   try {
     const b = asContiguous(boxes, boxes.dtype, temps), s = asContiguous(scores, boxes.dtype, temps);
     const c = classes ? asContiguous(classes, classes.dtype, temps) : null;
-    const keep = Tensor.empty([n], 'int64');
+    const keep = Tensor.empty([n], 'int64', b.device);
     temps.push(keep);
     beginLayouts();
     keep.putLayout();
     b.putLayout();
     s.putLayout();
     c?.putLayout();
+    // On CUDA the native call reads the kept count back (it sizes the result), so nms waits for
+    // the kernels queued before it.
     const kept = native.nms(iouThreshold, keep.storage.buffer, b.storage.buffer, s.storage.buffer, c?.storage.buffer);
     return Tensor.view(keep, [kept], [1], 0);
   } finally {
@@ -138,13 +140,20 @@ export function clipBoxes(boxes: Tensor, size: readonly [number, number]): Tenso
 export function removeSmallBoxes(boxes: Tensor, minSize: number): Tensor {
   checkBoxes(boxes, 'removeSmallBoxes');
   if (typeof minSize !== 'number' || Number.isNaN(minSize)) fail('ERR_ARGUMENT', 'removeSmallBoxes', 'a number minSize', describe(minSize));
+  // The result's length depends on the values: on CUDA the boxes are read back (a sync, as
+  // torch.where(mask) has) and the indices moved to the device.
   const v = boxes.dataSync();
   const kept: bigint[] = [];
   for (let i = 0; i < boxes.shape[0]; i++)
     if (Number(v[4 * i + 2]) - Number(v[4 * i]) >= minSize && Number(v[4 * i + 3]) - Number(v[4 * i + 1]) >= minSize) kept.push(BigInt(i));
   const out = Tensor.empty([kept.length], 'int64');
   new BigInt64Array(out.storage.hostBuffer, 0, kept.length).set(kept);
-  return out;
+  if (boxes.device === 'cpu') return out;
+  try {
+    return transferRaw(out, boxes.device);
+  } finally {
+    out.dispose();
+  }
 }
 
 export interface BoxCoderOptions {

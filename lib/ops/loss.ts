@@ -88,6 +88,8 @@ function checkSameShape(op: string, input: Tensor, target: Tensor): void {
     fail('ERR_SHAPE', op, `a target of the input's shape ${fmtShape(input.shape)}`, fmtShape(target.shape));
 }
 
+// The verdict is read on the host: on CUDA this waits for the queued kernels (the one sync of
+// binaryCrossEntropy), which PyTorch's device-side assert avoids at the price of a dead context.
 function checkUnitRange(op: string, t: Tensor, what: string): void {
   const bad = noGrad(() => {
     const outside = t.lt(0).logicalOr(t.gt(1));
@@ -235,8 +237,8 @@ export function nllLoss(input: Tensor, target: Tensor, options: NLLOptions = {})
   const t = target.isContiguous() ? target : contiguousCopy(target);
   if (weight && (weight.dtype !== input.dtype || !weight.isContiguous())) weight = contiguousCopy(weight, input.dtype);
   const code = REDUCTION_CODES[reduction];
-  const out = Tensor.empty(reduction === 'none' ? target.shape.slice() : [], input.dtype);
-  const totalWeight = Tensor.empty([], input.dtype);
+  const out = Tensor.empty(reduction === 'none' ? target.shape.slice() : [], input.dtype, input.device);
+  const totalWeight = Tensor.empty([], input.dtype, input.device);
   try {
     beginLayouts();
     out.putLayout();
@@ -254,7 +256,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NLLOptions = {})
   }
   const w = weight;
   return record(out, op, [input], (g) => {
-    const gi = Tensor.empty(input.shape.slice(), input.dtype);
+    const gi = Tensor.empty(input.shape.slice(), input.dtype, input.device);
     beginLayouts();
     gi.putLayout();
     g.putLayout();

@@ -5,7 +5,8 @@ import { isFloat, type DType } from '../dtype';
 import { Tensor, contiguousCopy } from '../tensor';
 import { record } from '../autograd/node';
 import { beginLayouts, native } from '../native';
-import { checkTensor } from './helpers';
+import type { Device } from '../storage';
+import { checkTensor, copyInto, fillRaw } from './helpers';
 
 /** Boxes as a (K, 5) tensor of [batchIndex, x1, y1, x2, y2], or one (Ki, 4) tensor per image. */
 export type RoiBoxes = Tensor | readonly Tensor[];
@@ -62,9 +63,10 @@ function checkFeatureMap(x: unknown, op: string): Tensor {
 
 /**
  * The boxes as one contiguous (K, 5) tensor of `dtype`; `temps` collects what was made here.
- * Batch indices and coordinates are validated natively (ERR_INDEX for an index outside [0, N)).
+ * Built from a per-image list on `device` (the feature map's). Batch indices and coordinates are
+ * validated natively (ERR_INDEX for an index outside [0, N)).
  */
-export function roiBoxes(boxes: unknown, dtype: DType, op: string, temps: Tensor[]): Tensor {
+export function roiBoxes(boxes: unknown, dtype: DType, op: string, temps: Tensor[], device: Device = 'cpu'): Tensor {
   if (boxes instanceof Tensor) {
     boxes.assertLive(op);
     if (boxes.ndim !== 2 || boxes.shape[1] !== 5)
@@ -82,8 +84,28 @@ export function roiBoxes(boxes: unknown, dtype: DType, op: string, temps: Tensor
     if (b.ndim !== 2 || b.shape[1] !== 4) fail('ERR_SHAPE', op, `boxes[${i}] of shape [Ki, 4]`, fmtShape(b.shape));
     k += b.shape[0];
   });
-  const rois = Tensor.empty([k, 5], dtype);
+  const rois = Tensor.empty([k, 5], dtype, device);
   temps.push(rois);
+  if (device !== 'cpu') {
+    // Written in place on the device: column 0 filled with the image index, the rest copied
+    // (cast, and moved when a box tensor sits elsewhere) from each image's boxes.
+    let first = 0;
+    (boxes as Tensor[]).forEach((b, i) => {
+      const n = b.shape[0];
+      if (n === 0) return;
+      const index = Tensor.view(rois, [n, 1], [5, 1], 5 * first);
+      const corners = Tensor.view(rois, [n, 4], [5, 1], 5 * first + 1);
+      try {
+        fillRaw(index, i);
+        copyInto(corners, b);
+      } finally {
+        index.dispose();
+        corners.dispose();
+      }
+      first += n;
+    });
+    return rois;
+  }
   const dst = new (dtype === 'float64' ? Float64Array : Float32Array)(rois.storage.hostBuffer, 0, 5 * k);
   let row = 0;
   (boxes as Tensor[]).forEach((b, i) => {
@@ -99,7 +121,7 @@ export function roiBoxes(boxes: unknown, dtype: DType, op: string, temps: Tensor
 function prepare(x: Tensor, boxes: unknown, op: string, temps: Tensor[]): { xc: Tensor; rois: Tensor } {
   let xc = x;
   if (!x.isContiguous()) temps.push((xc = contiguousCopy(x)));
-  return { xc, rois: roiBoxes(boxes, x.dtype, op, temps) };
+  return { xc, rois: roiBoxes(boxes, x.dtype, op, temps, x.device) };
 }
 
 /** Runs a kernel that fills `out`; disposes out and rethrows when the kernel refuses. */
@@ -125,8 +147,8 @@ export function roiPool(x: Tensor, boxes: RoiBoxes, outputSize: number | readonl
   const temps: Tensor[] = [];
   const { xc, rois } = prepare(x, boxes, op, temps);
   const shape = [rois.shape[0], x.shape[1], size[0], size[1]];
-  const out = Tensor.empty(shape.slice(), x.dtype);
-  const argmax = Tensor.empty(shape.slice(), 'int32');
+  const out = Tensor.empty(shape.slice(), x.dtype, x.device);
+  const argmax = Tensor.empty(shape.slice(), 'int32', x.device);
   try {
     fill([out, argmax], () => {
       beginLayouts();
@@ -143,7 +165,7 @@ export function roiPool(x: Tensor, boxes: RoiBoxes, outputSize: number | readonl
   if (xc !== x) xc.dispose();
   const recorded = record(out, op, [x], (g) => {
     const gc = g.isContiguous() ? g : contiguousCopy(g);
-    const gx = Tensor.empty(x.shape.slice(), x.dtype);
+    const gx = Tensor.empty(x.shape.slice(), x.dtype, x.device);
     fill([gx], () => {
       beginLayouts();
       gx.putLayout();
@@ -179,7 +201,7 @@ export function roiAlign(x: Tensor, boxes: RoiBoxes, outputSize: number | readon
   if (typeof aligned !== 'boolean') fail('ERR_ARGUMENT', op, 'a boolean aligned', describe(aligned));
   const temps: Tensor[] = [];
   const { xc, rois } = prepare(x, boxes, op, temps);
-  const out = Tensor.empty([rois.shape[0], x.shape[1], size[0], size[1]], x.dtype);
+  const out = Tensor.empty([rois.shape[0], x.shape[1], size[0], size[1]], x.dtype, x.device);
   try {
     fill([out], () => {
       beginLayouts();
@@ -195,7 +217,7 @@ export function roiAlign(x: Tensor, boxes: RoiBoxes, outputSize: number | readon
   if (xc !== x) xc.dispose();
   const recorded = record(out, op, [x], (g) => {
     const gc = g.isContiguous() ? g : contiguousCopy(g);
-    const gx = Tensor.empty(x.shape.slice(), x.dtype);
+    const gx = Tensor.empty(x.shape.slice(), x.dtype, x.device);
     fill([gx], () => {
       beginLayouts();
       gx.putLayout();

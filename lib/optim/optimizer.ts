@@ -1,12 +1,14 @@
 // Optimizer: parameter groups with per-group options, per-parameter state created on the first
 // step, stateDict/loadStateDict in PyTorch's layout (parameters numbered in group order, state
 // keys named as in PyTorch), and the call into the fused native kernels (native/cpu/optim), which
-// update a parameter and all of its state in one pass.
+// update a parameter and all of its state in one pass. On CUDA, step() collects the updates of a
+// group and runs them all in one multi-tensor kernel launch (native/cuda/optim).
 import { describe, fail, fmtShape } from '../errors';
-import { isFloat } from '../dtype';
-import { Tensor, contiguousCopy, keep } from '../tensor';
+import { DTYPE_CODES, isFloat } from '../dtype';
+import { Tensor, contiguousCopy, keep, transferRaw } from '../tensor';
 import { enableGrad, noGrad } from '../autograd/node';
 import { beginLayouts, native } from '../native';
+import type { StorageHandle } from '../storage';
 import { copyInto, fillRaw, sameShape } from '../ops/helpers';
 
 /** One parameter group: its tensors and its options (every option of the optimizer is present). */
@@ -23,16 +25,107 @@ export interface OptimizerStateDict {
 
 const KINDS: Record<string, number> = Object.fromEntries(native.optimKinds.map((n, i) => [n, i]));
 const hyperBuffer = new Float64Array(16);
+// Per kind: hyper-parameters and state tensors in the native layout (native/binding/optim.cc).
+const HYPER_LEN: Record<string, number> = { sgd: 7, adam: 10, adamax: 6, nadam: 7, rmsprop: 7, adagrad: 4 };
+const STATE_COUNT: Record<string, number> = { sgd: 1, adam: 3, adamax: 2, nadam: 2, rmsprop: 3, adagrad: 1 };
+
+/** A CUDA update waiting for its group's one launch. */
+interface PendingStep {
+  kind: string;
+  hyper: number[];
+  param: Tensor;
+  /** param, or a contiguous copy of it that is copied back after the launch. */
+  target: Tensor;
+  grad: Tensor;
+  state: (Tensor | null)[];
+  temps: Tensor[];
+}
+/** The updates of the group Optimizer.step is visiting (null outside a step). */
+let pending: PendingStep[] | null = null;
+
+function queueCudaStep(kind: string, hyper: readonly (number | boolean)[], param: Tensor, grad: Tensor, state: readonly (Tensor | null)[]): void {
+  const op = `${kind}.step`;
+  if (grad.device !== param.device) fail('ERR_DEVICE', op, `a gradient on ${param.device} like its parameter`, `one on ${grad.device}`);
+  for (const s of state) {
+    if (s === null) continue;
+    s.assertLive(op);
+    if (s.device !== param.device || s.dtype !== param.dtype || !s.isContiguous() || s.numel() !== param.numel())
+      fail('ERR_ARGUMENT', op, `contiguous ${param.dtype} state of ${param.numel()} elements on ${param.device}`,
+        `${s.dtype} ${fmtShape(s.shape)} on ${s.device}${s.isContiguous() ? '' : ' (strided)'}`);
+  }
+  const temps: Tensor[] = [];
+  let entry: PendingStep;
+  try {
+    const target = param.isContiguous() ? param : contiguousCopy(param);
+    if (target !== param) temps.push(target);
+    const g = grad.isContiguous() && grad.dtype === param.dtype ? grad : contiguousCopy(grad, param.dtype);
+    if (g !== grad) temps.push(g);
+    entry = { kind, hyper: hyper.map(Number), param, target, grad: g, state: state.slice(), temps };
+  } catch (e) {
+    for (const t of temps) t.dispose();
+    throw e;
+  }
+  if (pending !== null) pending.push(entry);
+  else runCudaSteps([entry]);
+}
+
+/**
+ * One native.optimStepMulti launch per (kind, dtype) — a group has one of each unless its
+ * parameters mix float32 and float64 — then strided parameters get their updated copies back.
+ */
+function runCudaSteps(entries: PendingStep[]): void {
+  try {
+    const buckets = new Map<string, PendingStep[]>();
+    for (const e of entries) {
+      const key = `${e.kind}/${e.target.dtype}`;
+      const list = buckets.get(key);
+      if (list) list.push(e);
+      else buckets.set(key, [e]);
+    }
+    for (const list of buckets.values()) {
+      const { kind } = list[0];
+      const op = `${kind}.step`;
+      const hyperLen = HYPER_LEN[kind], per = 2 + STATE_COUNT[kind];
+      const hyper = new Float64Array(list.length * hyperLen);
+      const layout = new Float64Array(list.length * per * 2);
+      const storages: (StorageHandle | undefined)[] = [];
+      list.forEach((e, t) => {
+        for (let k = 0; k < hyperLen; k++) hyper[t * hyperLen + k] = e.hyper[k] ?? 0;
+        const operands = [e.target, e.grad, ...e.state];
+        for (let j = 0; j < per; j++) {
+          const x = operands[j] ?? null;
+          if (x === null) {
+            storages.push(undefined);
+            continue;
+          }
+          x.assertLive(op);
+          layout[2 * (t * per + j)] = x.offset;
+          layout[2 * (t * per + j) + 1] = x.numel();
+          storages.push(x.storage.buffer);
+        }
+      });
+      native.optimStepMulti(KINDS[kind], DTYPE_CODES[list[0].target.dtype], hyper, layout, storages);
+    }
+    for (const e of entries) if (e.target !== e.param) copyInto(e.param, e.target);
+  } finally {
+    for (const e of entries) for (const t of e.temps) t.dispose();
+  }
+}
 
 /**
  * Runs the fused native update `kind` on one parameter. `hyper` follows the layout documented in
  * native/binding/optim.cc; `state` lists the kind's state tensors in order (null where the
- * options leave one out). A strided parameter is updated through a contiguous copy.
+ * options leave one out). A strided parameter is updated through a contiguous copy. On CUDA the
+ * update joins the group's one launch when called from step(), else it runs as a launch of one.
  */
 export function fusedStep(kind: string, hyper: readonly (number | boolean)[], param: Tensor, grad: Tensor, state: readonly (Tensor | null)[]): void {
   const op = `${kind}.step`;
   grad.assertLive(op);
   if (!sameShape(grad.shape, param.shape)) fail('ERR_SHAPE', op, `a gradient of shape ${fmtShape(param.shape)}`, fmtShape(grad.shape));
+  if (param.device !== 'cpu') {
+    queueCudaStep(kind, hyper, param, grad, state);
+    return;
+  }
   for (let i = 0; i < hyper.length; i++) hyperBuffer[i] = Number(hyper[i]);
   const temps: Tensor[] = [];
   try {
@@ -131,13 +224,24 @@ export abstract class Optimizer<O extends Record<string, any> = Record<string, a
       loss = enableGrad(closure);
     }
     noGrad(() => {
-      for (const group of this.paramGroups)
-        for (const p of group.params) {
-          if (p.grad === null) continue;
-          let s = this.state.get(p);
-          if (s === undefined) this.state.set(p, (s = {}));
-          this.updateParameter(p, p.grad, group, s);
+      for (const group of this.paramGroups) {
+        // CUDA updates of this group are collected and run in one launch at its end (also when a
+        // later parameter throws: the ones before it are stepped, as on the CPU).
+        const outer = pending;
+        const batch: PendingStep[] = [];
+        pending = batch;
+        try {
+          for (const p of group.params) {
+            if (p.grad === null) continue;
+            let s = this.state.get(p);
+            if (s === undefined) this.state.set(p, (s = {}));
+            this.updateParameter(p, p.grad, group, s);
+          }
+        } finally {
+          pending = outer;
+          if (batch.length > 0) runCudaSteps(batch);
         }
+      }
     });
     return loss;
   }
@@ -149,9 +253,9 @@ export abstract class Optimizer<O extends Record<string, any> = Record<string, a
   /** Updates p from grad with the group's options, creating state on first use. */
   protected abstract updateParameter(p: Tensor, grad: Tensor, group: ParamGroup<O>, state: Record<string, any>): void;
 
-  /** A zero-filled state tensor like p (contiguous, p's dtype), owned by the optimizer. */
+  /** A zero-filled state tensor like p (contiguous, p's dtype and device), owned by the optimizer. */
   protected stateTensor(p: Tensor, value = 0): Tensor {
-    const t = Tensor.empty(p.shape.slice(), p.dtype);
+    const t = Tensor.empty(p.shape.slice(), p.dtype, p.device);
     if (t.numel() > 0) fillRaw(t, value);
     return keep(t);
   }
@@ -180,8 +284,8 @@ export abstract class Optimizer<O extends Record<string, any> = Record<string, a
 
   /**
    * Restores options and state from stateDict() output (of this optimizer or of one built the
-   * same way). State tensors are copied and converted to their parameter's dtype; a one-element
-   * `step` or `mu_product` tensor (PyTorch stores those as tensors) becomes a number.
+   * same way). State tensors are copied and converted to their parameter's dtype and device; a
+   * one-element `step` or `mu_product` tensor (PyTorch stores those as tensors) becomes a number.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const op = `${this.constructor.name}.loadStateDict`;
@@ -213,7 +317,14 @@ export abstract class Optimizer<O extends Record<string, any> = Record<string, a
             else {
               if (!sameShape(v.shape, p.shape))
                 fail('ERR_SHAPE', op, `state ${key}.${name} of shape ${fmtShape(p.shape)}`, fmtShape(v.shape));
-              const c = keep(contiguousCopy(v, p.dtype));
+              // On the parameter's device (a state dict saved from CPU training resumes on CUDA).
+              let c = contiguousCopy(v, p.dtype);
+              if (c.device !== p.device) {
+                const moved = transferRaw(c, p.device);
+                c.dispose();
+                c = moved;
+              }
+              keep(c);
               created.push(c);
               s[name] = c;
             }

@@ -1,6 +1,9 @@
-// N-API side of the loss family.
+// N-API side of the loss family, on the CPU or on CUDA (native/cuda/loss) by the operands' device.
 #include "../cpu/loss/nll_loss.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/loss/loss.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -24,7 +27,7 @@ Napi::Value NllLoss(const Napi::CallbackInfo& info) {
     const char* op = "nllLoss";
     cpu::Reduction r = reduction_arg(info, 0, op);
     int64_t ignore = index_arg(info, 1, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc out = read_tensor(meta, info[2], op);
     TensorDesc total = read_tensor(meta, info[3], op);
     TensorDesc input = read_tensor(meta, info[4], op);
@@ -32,7 +35,9 @@ Napi::Value NllLoss(const Napi::CallbackInfo& info) {
     TensorDesc weight;
     bool has_weight = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull();
     if (has_weight) weight = read_tensor(meta, info[6], op);
-    cpu::nll_loss_forward(out, total, input, target, has_weight ? &weight : nullptr, ignore, r);
+    const Device dev = has_weight ? common_device(op, {&out, &total, &input, &target, &weight}) : common_device(op, {&out, &total, &input, &target});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::nll_loss_forward(out, total, input, target, has_weight ? &weight : nullptr, ignore, r));
+    else cpu::nll_loss_forward(out, total, input, target, has_weight ? &weight : nullptr, ignore, r);
     return info.Env().Undefined();
   });
 }
@@ -43,7 +48,7 @@ Napi::Value NllLossBackward(const Napi::CallbackInfo& info) {
     const char* op = "nllLoss backward";
     cpu::Reduction r = reduction_arg(info, 0, op);
     int64_t ignore = index_arg(info, 1, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc gi = read_tensor(meta, info[2], op);
     TensorDesc go = read_tensor(meta, info[3], op);
     TensorDesc target = read_tensor(meta, info[4], op);
@@ -51,7 +56,9 @@ Napi::Value NllLossBackward(const Napi::CallbackInfo& info) {
     TensorDesc weight;
     bool has_weight = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull();
     if (has_weight) weight = read_tensor(meta, info[6], op);
-    cpu::nll_loss_backward(gi, go, target, has_weight ? &weight : nullptr, total, ignore, r);
+    const Device dev = has_weight ? common_device(op, {&gi, &go, &target, &total, &weight}) : common_device(op, {&gi, &go, &target, &total});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::nll_loss_backward(gi, go, target, has_weight ? &weight : nullptr, total, ignore, r));
+    else cpu::nll_loss_backward(gi, go, target, has_weight ? &weight : nullptr, total, ignore, r);
     return info.Env().Undefined();
   });
 }
