@@ -132,7 +132,7 @@ template <bool Backward>
 Napi::Value Resample(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = Backward ? "resample backward" : "resample";
-    const int32_t dim = arg_int(info, 0, op);
+    [[maybe_unused]] const int32_t dim = arg_int(info, 0, op);
     MetaReader meta(kRoutesCuda);
     TensorDesc a = read_tensor(meta, info[1], op);
     TensorDesc b = read_tensor(meta, info[2], op);
