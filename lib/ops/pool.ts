@@ -14,7 +14,7 @@ declare module '../native' {
   interface NativeAddon {
     maxPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
       y: StorageHandle, indices: StorageHandle, x: StorageHandle, ignoreNan?: boolean): void;
-    /** The window (8 numbers as in maxPool2d) is for CUDA, which gathers; without it, the adaptive windows. */
+    /** CUDA gathers and needs the window: 8 numbers as in maxPool2d, or -1 for the adaptive windows (the CPU ignores it). */
     maxPool2dBackward(gx: StorageHandle, gy: StorageHandle, indices: StorageHandle, ...window: number[]): void;
     avgPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
       countIncludePad: boolean, divisorOverride: number, y: StorageHandle, x: StorageHandle): void;
@@ -93,7 +93,7 @@ function contiguousOf(t: Tensor, temps: Tensor[]): Tensor {
 
 /** The backward of max and adaptive max pooling (window null) through the argmax indices. */
 function maxBackward(x: Tensor, indices: Tensor, w: Window | null) {
-  const windowArgs = w ? geometryArgs(w) : [];
+  const windowArgs = w ? geometryArgs(w) : [-1];
   return (g: Tensor): Tensor[] => {
     const temps: Tensor[] = [];
     try {

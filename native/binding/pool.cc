@@ -47,8 +47,8 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
 
 // maxPool2dBackward(gx, gy, indices, window...?): also the backward of adaptive max pooling.
 // The CPU scatters through the indices alone; CUDA gathers, and needs to know which outputs can
-// name an input element: those of the window (the 8 numbers after the tensors) or, without
-// them, of the adaptive windows.
+// name an input element: those of the window (the 8 numbers after the tensors) or, when that
+// is the single number -1, of the adaptive windows.
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maxPool2d backward";
@@ -57,7 +57,9 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
     TensorDesc gy = read_tensor(meta, info[1], op);
     TensorDesc indices = read_tensor(meta, info[2], op);
     if (common_device(op, {&gx, &gy, &indices}) == Device::Cuda) {
-      const bool windowed = present(info, 3);
+      if (!present(info, 3))
+        fail(ErrorCode::Argument, op, "the pooling window after the tensors on cuda (8 numbers, or -1 for adaptive windows)", "none");
+      const bool windowed = arg_int(info, 3, op) != -1;
       cpu::PoolParams p;
       if (windowed) p = pool_params(info, op, 3);
       DENDRITE_ON_CUDA(cuda::max_pool2d_backward(gx, gy, indices, windowed ? &p : nullptr));
