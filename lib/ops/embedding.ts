@@ -1,5 +1,10 @@
 // embedding: a row lookup whose backward is an index-add (repeated indices sum), with PyTorch's
 // paddingIdx (that row gets no gradient) and maxNorm (looked-up rows renormalised in place).
+// On CUDA the backward is its own kernel (native/cuda/norm/embedding.cu): the indices are sorted
+// on the device and each run of equal indices summed in position order, so the gradient is
+// deterministic and equal to the CPU's (indexAdd on CUDA uses atomics); maxNorm also runs there
+// without reading the indices back.
+import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
 import { Tensor, contiguousCopy, contiguousStrides } from '../tensor';
@@ -7,6 +12,13 @@ import { noGrad, record } from '../autograd/node';
 import { beginLayouts, native } from '../native';
 import { tensor } from './creation';
 import { checkTensor, zerosRaw } from './helpers';
+
+declare module '../native' {
+  interface NativeAddon {
+    embeddingBackward(paddingIdx: number, gw: StorageHandle, indices: StorageHandle, gy: StorageHandle): void;
+    embeddingRenorm(maxNorm: number, normType: number, weight: StorageHandle, indices: StorageHandle): void;
+  }
+}
 
 export interface EmbeddingOptions {
   /** Row that receives no gradient (negative counts from the end). */
@@ -25,8 +37,15 @@ export function normalizePaddingIdx(paddingIdx: number | null | undefined, numEm
 
 /** Rescales, in place, the rows of weight named in idx whose norm exceeds maxNorm (torch.embedding_renorm_). */
 function renorm(weight: Tensor, idx: Tensor, maxNorm: number, normType: number): void {
-  // The distinct rows are found on the host: a read of the indices that maxNorm makes
-  // unavoidable on CUDA too (the in-place update must touch each row once).
+  if (weight.device === 'cuda') {
+    if (idx.device !== weight.device) fail('ERR_DEVICE', 'embedding', `indices on ${weight.device}, as the weight`, idx.device);
+    if (!weight.isContiguous()) fail('ERR_ARGUMENT', 'embedding', 'a contiguous weight with maxNorm (it is renormalised in place)', 'a strided view');
+    beginLayouts();
+    weight.putLayout();
+    idx.putLayout();
+    native.embeddingRenorm(maxNorm, normType, weight.storage.buffer, idx.storage.buffer);
+    return;
+  }
   const values = idx.dataSync();
   const rows = new Set<number>();
   for (let i = 0; i < values.length; i++) rows.add(Number(values[i]));
@@ -77,6 +96,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   const out = Tensor.view(rows, outShape, contiguousStrides(outShape), 0);
   rows.dispose();
   return record(out, op, [weight], (g) => {
+    if (weight.device === 'cuda') return [embeddingBackwardOnDevice(g, idx, V, E, pad)];
     const gw = zerosRaw([V, E], g.dtype, weight.device);
     const gc = g.isContiguous() ? g : contiguousCopy(g);
     const g2 = Tensor.view(gc, [idx.numel(), E], [E, 1], gc.offset);
@@ -96,4 +116,22 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
     }
     return [gw];
   });
+}
+
+/** The CUDA backward: gw [V, E] from g (input.shape + [E]) through the flat indices. */
+function embeddingBackwardOnDevice(g: Tensor, idx: Tensor, V: number, E: number, pad: number | null): Tensor {
+  const gw = Tensor.empty([V, E], g.dtype, g.device);
+  const gc = g.isContiguous() ? g : contiguousCopy(g);
+  const g2 = Tensor.view(gc, [idx.numel(), E], [E, 1], gc.offset);
+  try {
+    beginLayouts();
+    gw.putLayout();
+    idx.putLayout();
+    g2.putLayout();
+    native.embeddingBackward(pad ?? -1, gw.storage.buffer, idx.storage.buffer, g2.storage.buffer);
+  } finally {
+    g2.dispose();
+    if (gc !== g) gc.dispose();
+  }
+  return gw;
 }

@@ -1,6 +1,7 @@
 // batchNorm on the native kernel (batch statistics in training, running ones in eval), and
 // dropout composed from the native Bernoulli draw (the Philox generator, so dt.manualSeed
-// makes it reproducible).
+// makes it reproducible; the mask is drawn on the input's device, and the CUDA generator reads
+// the same Philox stream, so one seed gives one mask on both devices).
 import type { StorageHandle } from '../storage';
 import { describe, fail, fmtShape } from '../errors';
 import { isFloat } from '../dtype';
@@ -72,8 +73,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const xc = x.isContiguous() ? x : contiguousCopy(x);
   const wc = w && !w.isContiguous() ? contiguousCopy(w) : w;
   const bc = b && !b.isContiguous() ? contiguousCopy(b) : b;
-  const y = Tensor.empty(x.shape.slice(), x.dtype);
-  const saveMean = Tensor.empty([C], x.dtype), saveInvstd = Tensor.empty([C], x.dtype);
+  const y = Tensor.empty(x.shape.slice(), x.dtype, x.device);
+  const saveMean = Tensor.empty([C], x.dtype, x.device), saveInvstd = Tensor.empty([C], x.dtype, x.device);
   beginLayouts();
   for (const t of [y, saveMean, saveInvstd, xc, wc, bc, rm, rv]) if (t) t.putLayout();
   native.batchNorm(training, momentum, eps, y.storage.buffer, saveMean.storage.buffer, saveInvstd.storage.buffer, xc.storage.buffer,
@@ -82,9 +83,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
   return record(y, op, inputs, (g) => {
     const gc = g.isContiguous() ? g : contiguousCopy(g);
-    const gx = x.requiresGrad ? Tensor.empty(x.shape.slice(), x.dtype) : null;
-    const gw = w?.requiresGrad ? Tensor.empty([C], x.dtype) : null;
-    const gb = b?.requiresGrad ? Tensor.empty([C], x.dtype) : null;
+    const gx = x.requiresGrad ? Tensor.empty(x.shape.slice(), x.dtype, x.device) : null;
+    const gw = w?.requiresGrad ? Tensor.empty([C], x.dtype, x.device) : null;
+    const gb = b?.requiresGrad ? Tensor.empty([C], x.dtype, x.device) : null;
     beginLayouts();
     for (const t of [gc, xc, saveMean, saveInvstd, wc, gx, gw, gb]) if (t) t.putLayout();
     native.batchNormBackward(training, gc.storage.buffer, xc.storage.buffer, saveMean.storage.buffer, saveInvstd.storage.buffer,

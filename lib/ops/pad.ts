@@ -1,7 +1,8 @@
 // pad: constant (negative amounts crop), reflect, replicate and circular padding, with
 // PyTorch's pad-list order: [lastDimBefore, lastDimAfter, secondLastBefore, ...].
 // Constant padding is one fill and one strided copy; the other modes gather rows with
-// indexSelect (whose backward, indexAdd, sums the reused rows' gradients).
+// indexSelect (whose backward, indexAdd, sums the reused rows' gradients) on the CPU, and with
+// the resampling kernel on CUDA (the same sums in the same order, deterministic).
 import { describe, fail, fmtShape } from '../errors';
 import { Tensor, contiguousCopy } from '../tensor';
 import { record } from '../autograd/node';
@@ -9,6 +10,7 @@ import { checkTensor, copyInto, fillRaw } from './helpers';
 import { tensor } from './creation';
 import { indexSelect } from './indexing';
 import { narrow } from './shape';
+import { resampleOnDevice } from './interpolate';
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
@@ -38,7 +40,7 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode | { mod
     const shape = src.shape.slice();
     let offset = 0;
     for (const [d, before, after] of pairs) shape[d] += Math.max(before, 0) + Math.max(after, 0);
-    const out = Tensor.empty(shape, x.dtype);
+    const out = Tensor.empty(shape, x.dtype, x.device);
     for (const [d, before] of pairs) offset += Math.max(before, 0) * out.strides[d];
     fillRaw(out, value);
     const region = Tensor.view(out, src.shape.slice(), out.strides.slice(), offset);
@@ -69,7 +71,7 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode | { mod
       else if (mode === 'replicate') idx.push(Math.min(Math.max(i, 0), n - 1));
       else idx.push(((i % n) + n) % n);
     }
-    y = indexSelect(y, d, tensor(idx, { dtype: 'int64' }));
+    y = y.device === 'cuda' ? resampleOnDevice(y, d, [idx], null, op) : indexSelect(y, d, tensor(idx, { dtype: 'int64' }));
   }
   return y === x ? x.clone() : y;
 }

@@ -14,7 +14,8 @@ declare module '../native' {
   interface NativeAddon {
     maxPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
       y: StorageHandle, indices: StorageHandle, x: StorageHandle, ignoreNan?: boolean): void;
-    maxPool2dBackward(gx: StorageHandle, gy: StorageHandle, indices: StorageHandle): void;
+    /** CUDA gathers and needs the window: 8 numbers as in maxPool2d, or -1 for the adaptive windows (the CPU ignores it). */
+    maxPool2dBackward(gx: StorageHandle, gy: StorageHandle, indices: StorageHandle, ...window: number[]): void;
     avgPool2d(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
       countIncludePad: boolean, divisorOverride: number, y: StorageHandle, x: StorageHandle): void;
     avgPool2dBackward(kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
@@ -90,17 +91,19 @@ function contiguousOf(t: Tensor, temps: Tensor[]): Tensor {
   return c;
 }
 
-function maxBackward(x: Tensor, indices: Tensor) {
+/** The backward of max and adaptive max pooling (window null) through the argmax indices. */
+function maxBackward(x: Tensor, indices: Tensor, w: Window | null) {
+  const windowArgs = w ? geometryArgs(w) : [-1];
   return (g: Tensor): Tensor[] => {
     const temps: Tensor[] = [];
     try {
       const gc = contiguousOf(g, temps);
-      const gx = Tensor.empty(x.shape.slice(), gc.dtype);
+      const gx = Tensor.empty(x.shape.slice(), gc.dtype, x.device);
       beginLayouts();
       gx.putLayout();
       gc.putLayout();
       indices.putLayout();
-      native.maxPool2dBackward(gx.storage.buffer, gc.storage.buffer, indices.storage.buffer);
+      native.maxPool2dBackward(gx.storage.buffer, gc.storage.buffer, indices.storage.buffer, ...windowArgs);
       return [gx];
     } finally {
       for (const t of temps) t.dispose();
@@ -127,8 +130,8 @@ export function maxPool2d(x: Tensor, kernelSize: IntPair, options: MaxPool2dOpti
   try {
     const xc = contiguousOf(x, temps);
     const shape = [x.shape[0], x.shape[1], w.out[0], w.out[1]];
-    out = Tensor.empty(shape, x.dtype);
-    indices = Tensor.empty(shape.slice(), 'int64');
+    out = Tensor.empty(shape, x.dtype, x.device);
+    indices = Tensor.empty(shape.slice(), 'int64', x.device);
     beginLayouts();
     out.putLayout();
     indices.putLayout();
@@ -137,7 +140,7 @@ export function maxPool2d(x: Tensor, kernelSize: IntPair, options: MaxPool2dOpti
   } finally {
     for (const t of temps) t.dispose();
   }
-  record(out, op, [x], maxBackward(x, indices));
+  record(out, op, [x], maxBackward(x, indices, w));
   return options.returnIndices ? [out, indices] : out;
 }
 
@@ -156,7 +159,7 @@ export function avgPool2d(x: Tensor, kernelSize: IntPair, options: AvgPool2dOpti
   let out: Tensor;
   try {
     const xc = contiguousOf(x, temps);
-    out = Tensor.empty([x.shape[0], x.shape[1], w.out[0], w.out[1]], x.dtype);
+    out = Tensor.empty([x.shape[0], x.shape[1], w.out[0], w.out[1]], x.dtype, x.device);
     beginLayouts();
     out.putLayout();
     xc.putLayout();
@@ -168,7 +171,7 @@ export function avgPool2d(x: Tensor, kernelSize: IntPair, options: AvgPool2dOpti
     const gtemps: Tensor[] = [];
     try {
       const gc = contiguousOf(g, gtemps);
-      const gx = Tensor.empty(x.shape.slice(), gc.dtype);
+      const gx = Tensor.empty(x.shape.slice(), gc.dtype, x.device);
       beginLayouts();
       gx.putLayout();
       gc.putLayout();
@@ -203,7 +206,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   let out: Tensor;
   try {
     const xc = contiguousOf(x, temps);
-    out = Tensor.empty([x.shape[0], x.shape[1], OH, OW], x.dtype);
+    out = Tensor.empty([x.shape[0], x.shape[1], OH, OW], x.dtype, x.device);
     beginLayouts();
     out.putLayout();
     xc.putLayout();
@@ -215,7 +218,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
     const gtemps: Tensor[] = [];
     try {
       const gc = contiguousOf(g, gtemps);
-      const gx = Tensor.empty(x.shape.slice(), gc.dtype);
+      const gx = Tensor.empty(x.shape.slice(), gc.dtype, x.device);
       beginLayouts();
       gx.putLayout();
       gc.putLayout();
@@ -240,8 +243,8 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, options: 
   try {
     const xc = contiguousOf(x, temps);
     const shape = [x.shape[0], x.shape[1], OH, OW];
-    out = Tensor.empty(shape, x.dtype);
-    indices = Tensor.empty(shape.slice(), 'int64');
+    out = Tensor.empty(shape, x.dtype, x.device);
+    indices = Tensor.empty(shape.slice(), 'int64', x.device);
     beginLayouts();
     out.putLayout();
     indices.putLayout();
@@ -250,6 +253,6 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, options: 
   } finally {
     for (const t of temps) t.dispose();
   }
-  record(out, op, [x], maxBackward(x, indices));
+  record(out, op, [x], maxBackward(x, indices, null));
   return options.returnIndices ? [out, indices] : out;
 }
