@@ -32,7 +32,15 @@ function runGraph(device: 'cpu' | 'cuda', x: dt.Tensor, w: dt.Tensor, b: dt.Tens
   const gy = gen(y.shape, gySeed);
   const gyd = device === 'cuda' ? gy.cuda() : gy;
   y.backward(gyd);
-  return { y, gx: xd.grad!, gw: wd.grad!, gb: bd ? bd.grad! : null };
+  // The gradients outlive their leaves (disposing a leaf disposes its .grad).
+  const take = (t: dt.Tensor): dt.Tensor => {
+    const g = t.grad!;
+    t.grad = null;
+    return g;
+  };
+  const run = { y, gx: take(xd), gw: take(wd), gb: bd ? take(bd) : null };
+  for (const t of new Set([gy, gyd, xd, wd, bd])) t?.dispose();
+  return run;
 }
 
 /**
@@ -182,12 +190,16 @@ describeCuda('cuda conv: layouts, modules, determinism, errors', () => {
 
   it('gradients are deterministic: two runs agree bit for bit', () => {
     const x = gen([3, 16, 34, 31], 61), w = gen([5, 16, 3, 3], 63, { scale: 0.5 }), b = gen([5], 64);
-    const dw = gen([6, 1, 3, 3], 65), xd = gen([2, 6, 40, 41], 66);
+    const wt = gen([16, 4, 3, 3], 69, { scale: 0.5 }), dw = gen([6, 1, 3, 3], 65), xd = gen([2, 6, 40, 41], 66);
     const once = () => {
       const r = runGraph('cuda', x, w, b, { stride: 2, padding: 1 }, false, 62);
-      const t = runGraph('cuda', x, w, b, { stride: 2, padding: 1, outputPadding: 1 }, true, 67);
+      const t = runGraph('cuda', x, wt, null, { stride: 2, padding: 1, outputPadding: 1 }, true, 67);
       const d = runGraph('cuda', xd, dw, null, { padding: 1, groups: 6 }, false, 68);
-      return [r.y, r.gx, r.gw, r.gb!, t.y, t.gx, t.gw, d.y, d.gx, d.gw].map(values);
+      return [r.y, r.gx, r.gw, r.gb!, t.y, t.gx, t.gw, d.y, d.gx, d.gw].map((v) => {
+        const out = values(v);
+        v.dispose();
+        return out;
+      });
     };
     const a = once(), c = once();
     a.forEach((v, i) => expect(c[i], `result ${i}`).toEqual(v));
@@ -199,8 +211,10 @@ describeCuda('cuda conv: layouts, modules, determinism, errors', () => {
       const xg = x.clone().requiresGrad_();
       const y = F.conv2d(xg, w, null, { padding: 2, dilation: 2, groups: 4 });
       y.square().sum().backward();
-      w.grad!.dispose();
-      w.grad = null;
+      for (const t of [xg, w]) {
+        t.grad!.dispose();
+        t.grad = null;
+      }
     });
     step();
     dt.cuda.synchronize();

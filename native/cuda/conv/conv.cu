@@ -47,6 +47,8 @@ constexpr int64_t kColElems = int64_t{16} << 20;
 constexpr int64_t kMinCols = 256;
 // A pointwise image this wide runs its SGEMMs on x straight even in a batch.
 constexpr int64_t kPointwiseDirectP = 2048;
+// The depthwise weight reduction gives a block at least this many (image, position) pairs.
+constexpr int64_t kReduceChunk = 4096;
 
 struct Geo {
   int64_t N, C, H, W, K, R, S, OH, OW;
@@ -601,7 +603,7 @@ void backward_weight_impl(const Geo& g, float* gw, const float* gy, const float*
     const int64_t NP = g.N * g.P;
     const int64_t tiles = g.K * g.RS;
     const int64_t want = (4 * static_cast<int64_t>(sm_count()) + tiles - 1) / tiles;
-    int64_t splits = std::max<int64_t>(1, std::min<int64_t>({want, (NP + 4095) / 4096, 65535}));
+    int64_t splits = std::max<int64_t>(1, std::min<int64_t>({want, (NP + kReduceChunk - 1) / kReduceChunk, 65535}));
     const int64_t chunk = (NP + splits - 1) / splits;
     splits = (NP + chunk - 1) / chunk;
     Scratch partial(splits > 1 ? static_cast<size_t>(splits * tiles) * sizeof(float) : 0);
