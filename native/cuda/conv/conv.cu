@@ -74,8 +74,9 @@ KGeo<I> narrow(const Geo& g) {
                  c(g.sw), c(g.ph), c(g.pw), c(g.dh), c(g.dw), c(g.Cg), c(g.Kg), c(g.RS), c(g.P),  c(g.HW)};
 }
 
-// True when 32-bit index math is exact: every offset and intermediate a kernel forms is below
-// `bound` for all the extents (element counts, coordinate reaches) given.
+// True when 32-bit index math is exact: every extent given (element counts, coordinate
+// reaches) is below 2^30, so the offsets and intermediates kernels form from them (sums of
+// two such values at most) stay below 2^31.
 bool fits32(std::initializer_list<int64_t> extents) {
   constexpr int64_t kLimit = int64_t{1} << 30;  // headroom for the sums of two such values
   for (int64_t e : extents)
@@ -415,19 +416,20 @@ void launch_im2col(float* col, const float* x, const Geo& g, bool small, int64_t
   });
 }
 
-// [rows, nb * P] <-> planes [n0, n0 + nb) x [k0, k0 + rows) of an [N, Ktot, P] tensor.
-void launch_pack(bool to_matrix, float* matrix, float* tensor, int64_t P, int64_t Ktot, int64_t n0, int64_t k0,
+// to_matrix: dst [rows, nb * P] = planes [n0, n0 + nb) x [k0, k0 + rows) of src, an
+// [N, Ktot, P] tensor; else the inverse, dst the tensor and src the matrix.
+void launch_pack(bool to_matrix, float* dst, const float* src, int64_t P, int64_t Ktot, int64_t n0, int64_t k0,
                  int64_t rows, int64_t nb, bool small, const char* op) {
   const int64_t total = rows * nb * P;
   with_index(small, [&](auto tag) {
     using I = decltype(tag);
     const unsigned blocks = grid_for(total);
     if (to_matrix)
-      pack_kernel<I><<<blocks, kThreads, 0, stream()>>>(matrix, tensor, static_cast<I>(P), static_cast<I>(Ktot),
-                                                        static_cast<I>(n0), static_cast<I>(k0), static_cast<I>(nb), total);
+      pack_kernel<I><<<blocks, kThreads, 0, stream()>>>(dst, src, static_cast<I>(P), static_cast<I>(Ktot), static_cast<I>(n0),
+                                                        static_cast<I>(k0), static_cast<I>(nb), total);
     else
-      unpack_kernel<I><<<blocks, kThreads, 0, stream()>>>(tensor, matrix, static_cast<I>(P), static_cast<I>(Ktot),
-                                                          static_cast<I>(n0), static_cast<I>(k0), static_cast<I>(nb), total);
+      unpack_kernel<I><<<blocks, kThreads, 0, stream()>>>(dst, src, static_cast<I>(P), static_cast<I>(Ktot), static_cast<I>(n0),
+                                                          static_cast<I>(k0), static_cast<I>(nb), total);
     check_launch(op);
   });
 }
@@ -526,7 +528,7 @@ void forward_impl(const Geo& g, float* y, const float* x, const float* w, const 
       } else {
         cuda::sgemm_ex(false, false, g.Kg, width, g.CRS, 1.0f, wg, g.CRS, col.as<float>(), width, 0.0f, out.as<float>(),
                        width, ep);
-        launch_pack(false, out.as<float>(), y, g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
+        launch_pack(false, y, out.as<float>(), g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
       }
     });
   }
@@ -566,7 +568,7 @@ void backward_input_impl(const Geo& g, float* gx, const float* gy, const float* 
       const float* B = gy + (n0 * g.K + grp * g.Kg) * g.P + q0;
       int64_t ldb = g.P;
       if (nbb > 1) {
-        launch_pack(true, packed.as<float>(), const_cast<float*>(gy), g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
+        launch_pack(true, packed.as<float>(), gy, g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
         B = packed.as<float>();
         ldb = width;
       }
@@ -644,7 +646,7 @@ void backward_weight_impl(const Geo& g, float* gw, const float* gy, const float*
       const float* A = gy + (n0 * g.K + grp * g.Kg) * g.P + q0;
       int64_t lda = g.P;
       if (nbb > 1) {
-        launch_pack(true, packed.as<float>(), const_cast<float*>(gy), g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
+        launch_pack(true, packed.as<float>(), gy, g.P, g.K, n0, grp * g.Kg, g.Kg, nbb, small, op);
         A = packed.as<float>();
         lda = width;
       }
