@@ -72,13 +72,19 @@ function runKernel(kernel: Kernel, g: Geometry, shape: number[], a: Tensor, b: T
   try {
     const ac = contiguousRaw(a, temps), bc = contiguousRaw(b, temps);
     const biasc = bias ? contiguousRaw(bias, temps) : undefined;
-    const out = Tensor.empty(shape, ac.dtype);
-    beginLayouts();
-    out.putLayout();
-    ac.putLayout();
-    bc.putLayout();
-    if (biasc) biasc.putLayout();
-    (native[kernel] as Function)(...g, out.storage.buffer, ac.storage.buffer, bc.storage.buffer, biasc?.storage.buffer);
+    // On the operands' device (checkOperands saw to one device); the binding routes by it.
+    const out = Tensor.empty(shape, ac.dtype, ac.device);
+    try {
+      beginLayouts();
+      out.putLayout();
+      ac.putLayout();
+      bc.putLayout();
+      if (biasc) biasc.putLayout();
+      (native[kernel] as Function)(...g, out.storage.buffer, ac.storage.buffer, bc.storage.buffer, biasc?.storage.buffer);
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
     return out;
   } finally {
     disposeAll(temps);
@@ -98,7 +104,11 @@ function checkOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | nul
   if (bias !== null) checkTensor(bias, op, 'bias');
   if (x.ndim !== 4) fail('ERR_SHAPE', op, 'input of shape [N, C, H, W] (or [C, H, W])', fmtShape(x.shape));
   if (weight.ndim !== 4) fail('ERR_SHAPE', op, 'a 4-D weight', fmtShape(weight.shape));
+  if (weight.device !== x.device || (bias !== null && bias.device !== x.device))
+    fail('ERR_DEVICE', op, `weight and bias on the input's device, ${x.device}`,
+      `weight on ${weight.device}${bias !== null ? `, bias on ${bias.device}` : ''}`);
   if (!isFloat(x.dtype)) fail('ERR_DTYPE', op, 'a float32 or float64 input', x.dtype);
+  if (x.device === 'cuda' && x.dtype !== 'float32') fail('ERR_DTYPE', op, 'a float32 input on cuda (float64 convolutions run on the CPU)', x.dtype);
   if (weight.dtype !== x.dtype) fail('ERR_DTYPE', op, `weight of the input's dtype ${x.dtype}`, weight.dtype);
   if (bias !== null && bias.dtype !== x.dtype) fail('ERR_DTYPE', op, `bias of the input's dtype ${x.dtype}`, bias.dtype);
 }

@@ -1,7 +1,11 @@
 // N-API side of the conv family. Geometry arguments come first as numbers:
-// (strideH, strideW, padH, padW, dilH, dilW, groups), then the tensors.
+// (strideH, strideW, padH, padW, dilH, dilW, groups), then the tensors. Every kernel routes
+// to native/cuda/conv when its operands are CUDA tensors (all on one device).
 #include "../cpu/conv/conv.h"
 #include "common.h"
+#ifdef DENDRITE_WITH_CUDA
+#include "../cuda/conv/conv.h"
+#endif
 
 namespace dendrite::binding {
 namespace {
@@ -27,14 +31,16 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "conv2d";
     cpu::ConvParams p = conv_params(info, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc y = read_tensor(meta, info[kNumParams], op);
     TensorDesc x = read_tensor(meta, info[kNumParams + 1], op);
     TensorDesc w = read_tensor(meta, info[kNumParams + 2], op);
     TensorDesc bias;
     const bool with_bias = has_tensor(info, kNumParams + 3);
     if (with_bias) bias = read_tensor(meta, info[kNumParams + 3], op);
-    cpu::conv2d_forward(y, x, w, with_bias ? &bias : nullptr, p);
+    const Device dev = with_bias ? common_device(op, {&y, &x, &w, &bias}) : common_device(op, {&y, &x, &w});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::conv2d_forward(y, x, w, with_bias ? &bias : nullptr, p));
+    else cpu::conv2d_forward(y, x, w, with_bias ? &bias : nullptr, p);
     return info.Env().Undefined();
   });
 }
@@ -44,14 +50,16 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "conv2d backward";
     cpu::ConvParams p = conv_params(info, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc gx = read_tensor(meta, info[kNumParams], op);
     TensorDesc gy = read_tensor(meta, info[kNumParams + 1], op);
     TensorDesc w = read_tensor(meta, info[kNumParams + 2], op);
     TensorDesc bias;
     const bool with_bias = has_tensor(info, kNumParams + 3);
     if (with_bias) bias = read_tensor(meta, info[kNumParams + 3], op);
-    cpu::conv2d_backward_input(gx, gy, w, with_bias ? &bias : nullptr, p);
+    const Device dev = with_bias ? common_device(op, {&gx, &gy, &w, &bias}) : common_device(op, {&gx, &gy, &w});
+    if (dev == Device::Cuda) DENDRITE_ON_CUDA(cuda::conv2d_backward_input(gx, gy, w, with_bias ? &bias : nullptr, p));
+    else cpu::conv2d_backward_input(gx, gy, w, with_bias ? &bias : nullptr, p);
     return info.Env().Undefined();
   });
 }
@@ -61,11 +69,12 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "conv2d backward";
     cpu::ConvParams p = conv_params(info, op);
-    MetaReader meta;
+    MetaReader meta(kRoutesCuda);
     TensorDesc gw = read_tensor(meta, info[kNumParams], op);
     TensorDesc gy = read_tensor(meta, info[kNumParams + 1], op);
     TensorDesc x = read_tensor(meta, info[kNumParams + 2], op);
-    cpu::conv2d_backward_weight(gw, gy, x, p);
+    if (common_device(op, {&gw, &gy, &x}) == Device::Cuda) DENDRITE_ON_CUDA(cuda::conv2d_backward_weight(gw, gy, x, p));
+    else cpu::conv2d_backward_weight(gw, gy, x, p);
     return info.Env().Undefined();
   });
 }
