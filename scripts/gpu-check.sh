@@ -3,9 +3,10 @@
 #
 # Here (a machine with nvcc, node and this checkout):
 #   bash scripts/gpu-check.sh pack
-# builds the CUDA addon (npm run build:cuda) and the TS, then packs node, node_modules (without
-# the CPU-only benchmark anchors onnxruntime-node and @tensorflow, ~570 MB that a GPU run does not
-# need) and build/ + dist/ into .gpu/ with ../shared/tools/gpu-pack.
+# builds the TS and, unless build/ already holds it, the CUDA addon (npm run build:cuda), then
+# packs node, node_modules (without what a GPU run does not need: the CPU benchmark anchors
+# onnxruntime-node and @tensorflow, the compilers and build tools, ~650 MB) and build/ + dist/
+# into .gpu/ with ../shared/tools/gpu-pack (the carry limit is 64 MiB with the tracked tree).
 #
 # On the GPU machine (no node, no network; PyTorch in python3), from the project root:
 #   bash scripts/gpu-check.sh run
@@ -16,14 +17,19 @@ cd "$(dirname "$0")/.."
 
 case "${1:-}" in
   pack)
-    npm run build:cuda
     npm run build:ts
+    # Rebuild the addon unless the one in build/ already has the CUDA backend compiled in.
+    if ! node -e "process.exit(require('./dist/device.js').cudaInfo().compiled && !/emulat/i.test(require('./dist/device.js').cudaInfo().deviceName || '') ? 0 : 1)" 2>/dev/null; then
+      npm run build:cuda
+    fi
     hidden=()
     restore() { for d in "${hidden[@]}"; do mv ".gpu-hidden/$d" "node_modules/$d"; done; rmdir .gpu-hidden 2>/dev/null || true; }
     trap restore EXIT
     mkdir -p .gpu-hidden
-    grep -qx '/.gpu-hidden/' .git/info/exclude 2>/dev/null || echo '/.gpu-hidden/' >> .git/info/exclude
-    for d in onnxruntime-node @tensorflow; do
+    exclude=$(git rev-parse --git-path info/exclude)
+    mkdir -p "$(dirname "$exclude")"
+    grep -qx '/.gpu-hidden/' "$exclude" 2>/dev/null || echo '/.gpu-hidden/' >> "$exclude"
+    for d in onnxruntime-node @tensorflow core-js @typescript typescript node-gyp jasmine-core @types; do
       if [ -e "node_modules/$d" ]; then mv "node_modules/$d" ".gpu-hidden/$d"; hidden+=("$d"); fi
     done
     bash ../shared/tools/gpu-pack
