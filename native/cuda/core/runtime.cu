@@ -187,6 +187,9 @@ void* allocate(size_t bytes) {
   a.allocated += static_cast<int64_t>(size);
   ++a.live;
   if (a.allocated > a.peak) a.peak = a.allocated;
+#ifdef DENDRITE_CUDA_EMU
+  dendrite_emu::on_cache_acquire(p, bytes, size);  // garbage-filled like fresh memory
+#endif
   return p;
 }
 
@@ -195,6 +198,9 @@ void release(void* ptr, size_t bytes) {
   size_t size = bucket_of(bytes);
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mutex);
+#ifdef DENDRITE_CUDA_EMU
+  dendrite_emu::on_cache_release(ptr, size);  // unaddressable until handed out again (ASan)
+#endif
   a.free_lists[size].push_back(ptr);
   a.allocated -= static_cast<int64_t>(size);
   --a.live;
