@@ -85,9 +85,13 @@ describeCuda('cuda elementwise', () => {
   });
 
   it('integer division by zero gives 0 on CUDA instead of throwing (kernels cannot throw per element)', () => {
+    // div() is true division (int / int -> float, as torch.div); the in-place div_ keeps the
+    // integer dtype and is what reaches the integer kernel.
     const a = dt.tensor([7, -7, 0], { dtype: 'int32', device: 'cuda' });
     const z = dt.zeros([3], { dtype: 'int32', device: 'cuda' });
-    expect(a.div(z).toArray()).toEqual([0, 0, 0]);
+    expect(a.div(z).toArray()).toEqual([Infinity, -Infinity, NaN]);
+    expect(a.div_(z).toArray()).toEqual([0, 0, 0]);
+    expect(a.dtype).toBe('int32');
   });
 
   it('casts between every pair of dtypes', () => {
