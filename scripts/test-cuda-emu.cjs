@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:cuda-emu [-- vitest args]`: test/cuda on the CUDA emulator (the CUDA kernels
+// `npm run test:cuda-emu [-- test/cuda/<file> | vitest args]`: test/cuda on the CUDA emulator (the CUDA kernels
 // compiled for the CPU; docs/architecture.md, "CUDA emulator"). Build it first with
 // `npm run build:cuda-emu` (or build:cuda-emu-asan, for which this preloads libasan into node);
 // then `npm run build:ts`. Refuses to run against an addon that is not the emulator, so a pass
@@ -46,5 +46,8 @@ if (!/emulator/.test(info.deviceName || '')) {
 }
 console.log(`test:cuda-emu: running test/cuda on "${info.deviceName}"`);
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const r = spawnSync(process.execPath, [vitest, 'run', 'test/cuda', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
+const args = process.argv.slice(2);
+// File filters given (test/cuda/gemm): run those; else the whole of test/cuda.
+const files = args.some((a) => !a.startsWith('-')) ? [] : ['test/cuda'];
+const r = spawnSync(process.execPath, [vitest, 'run', ...files, ...args], { cwd: root, stdio: 'inherit', env });
 process.exit(r.status === null ? 1 : r.status);
