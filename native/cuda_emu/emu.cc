@@ -383,7 +383,10 @@ void ensure_fibers(int n) {
 
 void init_fiber(Fiber& f) {
 #ifdef DENDRITE_EMU_ASAN
+  // A finished fiber leaves fiber_main's frame (redzones) poisoned at the top of its stack; one
+  // abandoned mid-kernel leaves any frame poisoned.
   if (f.dirty) ASAN_UNPOISON_MEMORY_REGION(f.lo, f.size);
+  else ASAN_UNPOISON_MEMORY_REGION(f.lo + f.size - 4096, 4096);
 #endif
   f.dirty = false;
   f.fake = nullptr;
@@ -706,6 +709,13 @@ void install_handlers() {
 #endif
 
 }  // namespace
+
+bool check_device_range(const char* what, const void* p, size_t bytes) {
+  if (bytes == 0 || is_device_range(p, bytes)) return true;
+  report("%s: %p (%zu bytes) is not inside one device allocation", what, p, bytes);
+  record(cudaErrorInvalidValue);
+  return false;
+}
 
 // ---- the launch ------------------------------------------------------------------------------------
 bool check_kernel_pointer(const Site& site, int index, const void* p) {
