@@ -19,7 +19,7 @@ fs.writeFileSync(cc, translate(fs.readFileSync(src, 'utf8'), src, true));
 const exe = path.join(out, asan ? 'selftest-asan' : 'selftest');
 const cxx = process.env.CXX || 'g++';
 const flags = ['-std=c++17', '-g', '-I', path.join(root, 'native', 'cuda_emu'), '-DDENDRITE_CUDA_EMU=1', '-D__CUDACC__=1',
-  '-Wall', '-Wno-unknown-pragmas', '-fno-strict-aliasing', ...(asan ? ['-O1', '-fsanitize=address,undefined'] : ['-O2'])];
+  '-Wall', '-Wno-unknown-pragmas', '-fno-strict-aliasing', '-march=native', '-ffp-contract=off', ...(asan ? ['-O1', '-fsanitize=address,undefined'] : ['-O2'])];
 const build = spawnSync(cxx, [...flags, cc, path.join(root, 'native', 'cuda_emu', 'emu.cc'), '-o', exe, '-pthread'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 const run = spawnSync(exe, [], { stdio: 'inherit', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });

@@ -342,6 +342,19 @@ struct Exec {
 };
 Exec g;
 std::mutex g_launch_mutex;
+
+// DENDRITE_CUDA_EMU_STATS=1: launches, blocks, threads and fiber switches, printed at exit.
+struct Stats {
+  unsigned long long launches = 0, blocks = 0, threads = 0, switches = 0;
+  std::chrono::steady_clock::duration busy{};
+  bool on = env_long("DENDRITE_CUDA_EMU_STATS", 0) != 0;
+  ~Stats() {
+    if (on)
+      std::fprintf(stderr, "dendrite CUDA emulator: %llu launches, %llu blocks, %llu threads, %llu fiber switches, %.3f s in kernels\n",
+                   launches, blocks, threads, switches, std::chrono::duration<double>(busy).count());
+  }
+};
+Stats g_stats;
 // The largest cudaFuncAttributeMaxDynamicSharedMemorySize set so far (the emulator does not tell
 // kernels apart there).
 std::atomic<int> g_smem_optin{0};
@@ -420,6 +433,7 @@ void resume(int i) {
   Fiber& f = g.fibers[i];
   g.current = i;
   threadIdx = g.threads[i].tid;
+  ++g_stats.switches;
   asan_start(&g.sched_fake, f.lo, f.size);
 #if defined(__x86_64__)
   dendrite_emu_switch(&g.sched_sp, f.sp);
@@ -771,6 +785,10 @@ void launch_raw(const Site& site, const LaunchConfig& cfg, void (*body)(void*), 
   const bool reverse = settings().reverse;
   const unsigned long long blocks = static_cast<unsigned long long>(gr.x) * gr.y * gr.z;
   g.in_kernel = true;
+  const auto started = std::chrono::steady_clock::now();
+  ++g_stats.launches;
+  g_stats.blocks += blocks;
+  g_stats.threads += blocks * threads;
   if (sigsetjmp(g.fault_jmp, 1) == 0) {
     for (unsigned long long k = 0; k < blocks && !g.failed; ++k) {
       const unsigned long long b = reverse ? blocks - 1 - k : k;
@@ -784,6 +802,7 @@ void launch_raw(const Site& site, const LaunchConfig& cfg, void (*body)(void*), 
       if (g.threads[i].state != Done) g.fibers[i].dirty = true;
   g.in_kernel = false;
   g.current = -1;
+  g_stats.busy += std::chrono::steady_clock::now() - started;
   std::free(g.dyn_smem);
   g.dyn_smem = nullptr;
   g.dyn_bytes = 0;
