@@ -918,9 +918,12 @@ cudaError_t func_set_attribute(cudaFuncAttribute attr, int value) {
 void on_cache_acquire(void* p, size_t bytes, size_t block) {
   if (!p) return;
 #ifdef DENDRITE_EMU_ASAN
-  ASAN_UNPOISON_MEMORY_REGION(p, bytes);
-  fill_garbage(p, bytes);
-  if (block > bytes) ASAN_POISON_MEMORY_REGION(static_cast<char*>(p) + bytes, block - bytes);
+  // Addressable up to the next 4-byte word: byte-sized atomics (index.cu) work on the aligned
+  // word holding the byte, which is legal inside the block on a GPU.
+  const size_t open = std::min(block, (bytes + 3) / 4 * 4);
+  ASAN_UNPOISON_MEMORY_REGION(p, open);
+  fill_garbage(p, open);
+  if (block > open) ASAN_POISON_MEMORY_REGION(static_cast<char*>(p) + open, block - open);
 #else
   fill_garbage(p, block > bytes ? block : bytes);
 #endif
