@@ -37,7 +37,11 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#if !defined(__x86_64__)
+// The hand-written switch on x86-64; ucontext (slower: a signal-mask syscall per switch)
+// elsewhere, or with -DDENDRITE_EMU_UCONTEXT.
+#if defined(__x86_64__) && !defined(DENDRITE_EMU_UCONTEXT)
+#define DENDRITE_EMU_ASM_SWITCH 1
+#else
 #include <ucontext.h>
 #endif
 
@@ -235,7 +239,7 @@ bool valid_stream(cudaStream_t s) {
 }
 
 // ---- fibers ------------------------------------------------------------------------------------
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
 extern "C" void dendrite_emu_switch(void** save_sp, void* next_sp);
 extern "C" void dendrite_emu_fiber_start();
 // Saves the callee-saved registers, the SSE control/status and the x87 control word on the
@@ -286,7 +290,7 @@ struct Fiber {
   char* base = nullptr;  // mapping start (guard page)
   char* lo = nullptr;    // usable stack [lo, lo + size)
   size_t size = 0;
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   void* sp = nullptr;
 #else
   ucontext_t ctx;
@@ -321,7 +325,7 @@ struct Exec {
   int nthreads = 0;
   int current = -1;
   int live = 0;
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   void* sched_sp = nullptr;
 #else
   ucontext_t sched_ctx;
@@ -403,7 +407,7 @@ void init_fiber(Fiber& f) {
 #endif
   f.dirty = false;
   f.fake = nullptr;
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   uintptr_t top = (reinterpret_cast<uintptr_t>(f.lo) + f.size) & ~uintptr_t{15};
   auto* sp = reinterpret_cast<uint64_t*>(top - 80);
   uint32_t mxcsr;
@@ -435,7 +439,7 @@ void resume(int i) {
   threadIdx = g.threads[i].tid;
   ++g_stats.switches;
   asan_start(&g.sched_fake, f.lo, f.size);
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   dendrite_emu_switch(&g.sched_sp, f.sp);
 #else
   swapcontext(&g.sched_ctx, &f.ctx);
@@ -447,7 +451,7 @@ void resume(int i) {
 void yield_fiber() {
   Fiber& f = g.fibers[g.current];
   asan_start(&f.fake, g.main_bottom, g.main_size);
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   dendrite_emu_switch(&f.sp, g.sched_sp);
 #else
   swapcontext(&f.ctx, &g.sched_ctx);
@@ -463,7 +467,7 @@ void fiber_main(void*) {
   --g.live;
   Fiber& f = g.fibers[g.current];
   asan_start(nullptr, g.main_bottom, g.main_size);  // this fiber's work is over
-#if defined(__x86_64__)
+#if defined(DENDRITE_EMU_ASM_SWITCH)
   void* discard;
   dendrite_emu_switch(&discard, g.sched_sp);
 #else
