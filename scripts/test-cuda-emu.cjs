@@ -28,6 +28,7 @@ if (ldd.status === 0 && /libasan/.test(ldd.stdout)) {
   env.UBSAN_OPTIONS = env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1';
   console.log(`test:cuda-emu: ASan build, preloading ${lib}`);
 }
+const asan = Boolean(env.LD_PRELOAD && /libasan/.test(env.LD_PRELOAD));
 
 const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(JSON.stringify(require('node-gyp-build')(process.argv[1]).cudaInfo()))", root], {
   encoding: 'utf8',
@@ -49,5 +50,7 @@ const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const args = process.argv.slice(2);
 // File filters given (test/cuda/gemm): run those; else the whole of test/cuda.
 const files = args.some((a) => !a.startsWith('-')) ? [] : ['test/cuda'];
-const r = spawnSync(process.execPath, [vitest, 'run', ...files, ...args], { cwd: root, stdio: 'inherit', env });
+// Under ASan the 10,000-step training test takes about a minute: a longer per-test limit.
+const timeout = asan && !args.some((a) => a.startsWith('--testTimeout')) ? ['--testTimeout=600000'] : [];
+const r = spawnSync(process.execPath, [vitest, 'run', ...files, ...timeout, ...args], { cwd: root, stdio: 'inherit', env });
 process.exit(r.status === null ? 1 : r.status);
