@@ -30,6 +30,11 @@ export const cuda = {
   /** A CUDA backend was built in and a GPU is usable. */
   isAvailable: (): boolean => cudaAvailable(),
   deviceCount: (): number => (cudaInfo().compiled ? cudaInfo().deviceCount : 0),
+  /**
+   * The device's name as the CUDA runtime reports it ('' when none is usable). The CPU emulation of
+   * the CUDA backend (`npm run build:cuda-emu`) calls itself "dendrite CUDA emulator (CPU)".
+   */
+  deviceName: (): string => (cudaAvailable() ? cudaInfo().deviceName ?? '' : ''),
   /** Why isAvailable() is false ('' when it is true). */
   unavailableReason: (): string => (cudaAvailable() ? '' : cudaInfo().reason),
   memory(): CudaMemory {

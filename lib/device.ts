@@ -5,10 +5,18 @@ import { describe, fail } from './errors';
 import { native } from './native';
 import type { Device } from './storage';
 
-let info: { compiled: boolean; deviceCount: number; reason: string } | null = null;
+export interface CudaInfo {
+  compiled: boolean;
+  deviceCount: number;
+  reason: string;
+  /** Device 0's name ('' without one); "dendrite CUDA emulator (CPU)" in the emulated build. */
+  deviceName?: string;
+}
+
+let info: CudaInfo | null = null;
 
 /** What the addon says about CUDA (asked once: the driver's answer does not change). */
-export function cudaInfo(): { compiled: boolean; deviceCount: number; reason: string } {
+export function cudaInfo(): CudaInfo {
   if (info === null) info = native.cudaInfo();
   return info;
 }

@@ -63,7 +63,7 @@ export interface NativeAddon {
   boxIou(out: StorageHandle, a: StorageHandle, b: StorageHandle): void;
   /** Writes the kept indices to the front of keep and returns their count. */
   nms(iouThreshold: number, keep: StorageHandle, boxes: StorageHandle, scores: StorageHandle, classes?: StorageHandle): number;
-  cudaInfo(): { compiled: boolean; deviceCount: number; reason: string };
+  cudaInfo(): { compiled: boolean; deviceCount: number; reason: string; deviceName?: string };
   /** Copies a contiguous tensor to another device (or the same one). */
   transfer(out: StorageHandle | ArrayBuffer, input: StorageHandle): void;
   cudaAlloc(bytes: number): StorageHandle;

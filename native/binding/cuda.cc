@@ -239,6 +239,7 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   o.Set("compiled", Napi::Boolean::New(env, true));
   o.Set("deviceCount", Napi::Number::New(env, cuda::device_count()));
   o.Set("reason", Napi::String::New(env, cuda::unavailable_reason()));
+  o.Set("deviceName", Napi::String::New(env, cuda::device_name()));
   return o;
 }
 
@@ -271,6 +272,7 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   o.Set("compiled", Napi::Boolean::New(env, false));
   o.Set("deviceCount", Napi::Number::New(env, 0));
   o.Set("reason", Napi::String::New(env, "this build of dendrite has no CUDA backend (rebuild with npm run build:cuda)"));
+  o.Set("deviceName", Napi::String::New(env, ""));
   return o;
 }
 

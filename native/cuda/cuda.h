@@ -20,6 +20,9 @@ namespace dendrite::cuda {
 int device_count();
 // Why no device is usable ("no NVIDIA driver", "no CUDA-capable device", ...), or "" when one is.
 const char* unavailable_reason();
+// The name the runtime gives device 0 ("NVIDIA H100 80GB HBM3", or "dendrite CUDA emulator (CPU)"
+// in the emulated build), "" without a device.
+const char* device_name();
 // Throws ERR_DEVICE naming `op` and the reason when no device is usable.
 void require_device(const char* op);
 int current_device();

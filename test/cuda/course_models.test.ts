@@ -4,11 +4,20 @@
 // cuda and on cpu from the same weights and the same batches; the two loss curves must agree.
 //
 // Float32 sums run in another order on the GPU, and training amplifies such differences step by
-// step, so the curves are compared where they are meaningful: every step early on (tight), and
-// windowed means later (looser), plus the final parameters' relative distance.
+// step, so the curves are compared where they are meaningful: every step early on (tight), then
+// windowed means, which may part as far as the CPU's own curve parts from itself when its
+// starting weights move by 1e-6 (float32 rounding): training here is chaotic enough that a fixed
+// tolerance fails the CPU against itself (the LSTM's curve at steps 100..125, the U-Net's eval
+// outputs after 200 steps).
 import { expect, it } from 'vitest';
 import * as dt from '../../dist/index.js';
-import { describeCuda, seeded } from './helpers';
+import { describeCuda, emulated, seeded } from './helpers';
+
+// Under the CPU emulation of the CUDA backend (npm run test:cuda-emu) every convolution runs as
+// emulated GPU threads, about a second a step for these models: the two image models train 40
+// steps there (they learn within that), 300 and 200 on a GPU. The LSTM keeps its 300.
+const CNN_STEPS = emulated ? 40 : 300;
+const UNET_STEPS = emulated ? 40 : 200;
 
 const { nn, F } = dt;
 
@@ -33,33 +42,50 @@ function trainSteps(model: dt.nn.Module, batches: Batch[], lossFn: (p: dt.Tensor
   return losses;
 }
 
-/** The same model twice from one state dict: one on cpu, one moved to cuda. */
-function twins<M extends dt.nn.Module>(make: () => M): [M, M] {
+/**
+ * The same model three times from one state dict: on cpu, on cpu with every weight scaled by
+ * 1 + 1e-6 (how far chaos alone carries a run), and moved to cuda.
+ */
+function triplets<M extends dt.nn.Module>(make: () => M): [M, M, M] {
   dt.manualSeed(0);
   const cpu = make();
+  const nudged = make();
   const gpu = make();
+  nudged.loadStateDict(cpu.stateDict());
+  dt.noGrad(() => {
+    for (const p of nudged.parameters()) p.mul_(1 + 1e-6);
+  });
   gpu.loadStateDict(cpu.stateDict());
   gpu.to('cuda');
   for (const p of gpu.parameters()) expect(p.device).toBe('cuda');
-  return [cpu, gpu];
+  return [cpu, nudged, gpu];
 }
 
-function expectSameCurve(cpu: number[], gpu: number[], what: string): void {
+function windowMeans(losses: number[], W: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s + W <= losses.length; s += W) out.push(losses.slice(s, s + W).reduce((a, b) => a + b, 0) / W);
+  return out;
+}
+
+function expectSameCurve(cpu: number[], gpu: number[], what: string, nudged: number[]): void {
   expect(gpu.length).toBe(cpu.length);
   for (const v of gpu) expect(Number.isFinite(v), `${what}: finite losses`).toBe(true);
   // The first steps: the same weights and batches give the same loss up to float32 order.
   for (let i = 0; i < Math.min(10, cpu.length); i++)
     expect(Math.abs(gpu[i] - cpu[i]), `${what}: step ${i}: cpu ${cpu[i]}, cuda ${gpu[i]}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(cpu[i])));
-  // Then windows of 25 steps: the means agree within 3% (training is chaotic; the curves must not part).
-  const W = 25;
-  for (let s = 0; s + W <= cpu.length; s += W) {
-    const mc = cpu.slice(s, s + W).reduce((a, b) => a + b, 0) / W;
-    const mg = gpu.slice(s, s + W).reduce((a, b) => a + b, 0) / W;
-    expect(Math.abs(mg - mc), `${what}: steps ${s}..${s + W}: cpu mean ${mc}, cuda mean ${mg}`).toBeLessThan(0.03 * Math.abs(mc) + 2e-3);
-  }
+  // Then windows of 25 steps (fewer on short runs): the means agree within 3%, or within twice
+  // the furthest the nudged CPU run's means strayed from the CPU's.
+  const W = Math.min(25, Math.floor(cpu.length / 4));
+  const mc = windowMeans(cpu, W), mg = windowMeans(gpu, W), mn = windowMeans(nudged, W);
+  const chaos = Math.max(...mc.map((m, k) => Math.abs(mn[k] - m)));
+  mc.forEach((m, k) =>
+    expect(Math.abs(mg[k] - m), `${what}: steps ${k * W}..${(k + 1) * W}: cpu mean ${m}, cuda mean ${mg[k]} (the nudged cpu run strays ${chaos})`)
+      .toBeLessThan(0.03 * Math.abs(m) + 2e-3 + 2 * chaos));
   // And both learned: the last window's loss is well below the first's.
-  const first = cpu.slice(0, W).reduce((a, b) => a + b, 0), last = cpu.slice(-W).reduce((a, b) => a + b, 0);
-  expect(last, `${what}: cpu learns`).toBeLessThan(0.8 * first);
+  for (const [name, l] of [['cpu', cpu], ['cuda', gpu]] as const) {
+    const first = l.slice(0, W).reduce((a, b) => a + b, 0), last = l.slice(-W).reduce((a, b) => a + b, 0);
+    expect(last, `${what}: ${name} learns`).toBeLessThan(0.8 * first);
+  }
 }
 
 // ---- the course CNN ----------------------------------------------------------------------
@@ -182,9 +208,9 @@ function sequenceBatches(steps: number, batch: number): Batch[] {
 }
 
 describeCuda('course models train on cuda with the loss curve of cpu', () => {
-  it('the Fashion-MNIST CNN, 300 steps of Adam through dt.fit (batches follow the model to cuda)', async () => {
-    const batches = imageBatches(300, 32);
-    const [cpu, gpu] = twins(courseCnn);
+  it(`the Fashion-MNIST CNN, ${CNN_STEPS} steps of Adam through dt.fit (batches follow the model to cuda)`, async () => {
+    const batches = imageBatches(CNN_STEPS, 32);
+    const [cpu, nudged, gpu] = triplets(courseCnn);
     const run = async (m: dt.nn.Sequential) => {
       const losses: number[] = [];
       await dt.fit(m, batches, {
@@ -196,29 +222,29 @@ describeCuda('course models train on cuda with the loss curve of cpu', () => {
       // logs.loss is the running mean; recover the per-step losses from it.
       return losses.map((mean, i) => (i === 0 ? mean : mean * (i + 1) - losses[i - 1] * i));
     };
-    expectSameCurve(await run(cpu), await run(gpu), 'course CNN');
+    expectSameCurve(await run(cpu), await run(gpu), 'course CNN', await run(nudged));
     const acc = await dt.evaluate(gpu, batches.slice(0, 20), { metrics: ['accuracy'] });
     expect(acc.accuracy).toBeGreaterThan(0.9);
   });
 
-  it('the U-Net (batch norm, transposed conv, skip concatenation), 200 steps of Adam', () => {
-    const batches = maskBatches(200, 8);
-    const [cpu, gpu] = twins(() => new UNet());
+  it(`the U-Net (batch norm, transposed conv, skip concatenation), ${UNET_STEPS} steps of Adam`, () => {
+    const batches = maskBatches(UNET_STEPS, 8);
+    const [cpu, nudged, gpu] = triplets(() => new UNet());
     const loss = (p: dt.Tensor, y: dt.Tensor) => F.binaryCrossEntropyWithLogits(p, y);
-    expectSameCurve(trainSteps(cpu, batches, loss, 2e-3), trainSteps(gpu, batches, loss, 2e-3), 'U-Net');
-    // Eval mode uses the running statistics, which must have followed the same path.
-    cpu.eval();
-    gpu.eval();
+    expectSameCurve(trainSteps(cpu, batches, loss, 2e-3), trainSteps(gpu, batches, loss, 2e-3), 'U-Net', trainSteps(nudged, batches, loss, 2e-3));
+    // Eval mode uses the running statistics, which must have followed the same path: as close
+    // to the cpu's outputs as 5%, or as the nudged cpu run's outputs are.
+    for (const m of [cpu, nudged, gpu]) m.eval();
     const [x] = batches[0];
-    const a = dt.noGrad(() => cpu.forward(x)), b = dt.noGrad(() => gpu.forward(x.cuda())).cpu();
-    const diff = a.sub(b).abs().max().item() as number;
-    expect(diff).toBeLessThan(0.05 * ((a.abs().max().item() as number) + 1));
+    const a = dt.noGrad(() => cpu.forward(x)), b = dt.noGrad(() => gpu.forward(x.cuda())).cpu(), n = dt.noGrad(() => nudged.forward(x));
+    const diff = a.sub(b).abs().max().item() as number, chaos = a.sub(n).abs().max().item() as number;
+    expect(diff, `U-Net eval outputs: the nudged cpu run's differ by ${chaos}`).toBeLessThan(Math.max(0.05 * ((a.abs().max().item() as number) + 1), 2 * chaos));
   });
 
   it('the LSTM sequence classifier, 300 steps of Adam (BPTT over 24 steps)', () => {
     const batches = sequenceBatches(300, 64);
-    const [cpu, gpu] = twins(() => new SeqClassifier());
+    const [cpu, nudged, gpu] = triplets(() => new SeqClassifier());
     const loss = (p: dt.Tensor, y: dt.Tensor) => F.crossEntropy(p, y);
-    expectSameCurve(trainSteps(cpu, batches, loss, 1e-2), trainSteps(gpu, batches, loss, 1e-2), 'LSTM');
+    expectSameCurve(trainSteps(cpu, batches, loss, 1e-2), trainSteps(gpu, batches, loss, 1e-2), 'LSTM', trainSteps(nudged, batches, loss, 1e-2));
   });
 });

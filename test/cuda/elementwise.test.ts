@@ -78,16 +78,20 @@ describeCuda('cuda elementwise', () => {
       compareDevices([x()], (t) => t.mul(2), 0, 0, `mul scalar ${dtype}`);
       compareDevices([x()], (t) => t.sub(5), 0, 0, `sub scalar ${dtype}`);
       compareDevices([x()], (t) => t.gt(30), 0, 0, `gt scalar ${dtype}`);
-      compareDevices([x()], (t) => t.maximum(x().mul(0).add(20)), 0, 0, `maximum ${dtype}`);
+      compareDevices([x()], (t) => t.maximum(t.mul(0).add(20)), 0, 0, `maximum ${dtype}`);
       compareDevices([x(), randomTensor([1009], dtype, 1, 9, 12)], (a, b) => a.div(b), 1e-6, 0, `div ${dtype}`);
       compareDevices([x(), randomTensor([1009], dtype, 0, 3, 13)], (a, b) => a.pow(b), 1e-6, 0, `pow ${dtype}`);
     }
   });
 
   it('integer division by zero gives 0 on CUDA instead of throwing (kernels cannot throw per element)', () => {
+    // div() is true division (int / int -> float, as torch.div); the in-place div_ keeps the
+    // integer dtype and is what reaches the integer kernel.
     const a = dt.tensor([7, -7, 0], { dtype: 'int32', device: 'cuda' });
     const z = dt.zeros([3], { dtype: 'int32', device: 'cuda' });
-    expect(a.div(z).toArray()).toEqual([0, 0, 0]);
+    expect(a.div(z).toArray()).toEqual([Infinity, -Infinity, NaN]);
+    expect(a.div_(z).toArray()).toEqual([0, 0, 0]);
+    expect(a.dtype).toBe('int32');
   });
 
   it('casts between every pair of dtypes', () => {

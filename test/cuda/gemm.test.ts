@@ -79,6 +79,18 @@ describeCuda('cuda matmul and linear', () => {
       compareDevices([randomTensor([3, 17, 33], dtype, -4, 4, 1), randomTensor([33, 9], dtype, -4, 4, 2)], (a, b) => a.matmul(b), 1e-12, 1e-12, `matmul ${dtype}`);
   });
 
+  it('matrices taller than 65535 row tiles (grid.y) take several launches', () => {
+    // The generic kernel's 16-row tiles: 1,048,577 rows is one past 65535 tiles.
+    compareDevices([randomTensor([1048577, 2], 'float64', -2, 2, 1), randomTensor([2, 3], 'float64', -2, 2, 2)], (a, b) => a.matmul(b),
+      1e-12, 1e-12, 'tall float64 matmul');
+    // The SGEMM's 128-row tiles: 8,388,481 rows. alpha = 0 (C = beta C) runs the same grid
+    // without the 17 G multiply-adds, which the CPU emulation of this suite could not afford.
+    const M = 65535 * 128 + 1;
+    const C = dt.full([M, 2], 1.5, { device: 'cuda' });
+    dt.cuda.sgemm(M, 2, 1, dt.zeros([M], { device: 'cuda' }), dt.zeros([2], { device: 'cuda' }), C, { alpha: 0, beta: 2 });
+    expect([C.min().item(), C.max().item()]).toEqual([3, 3]);
+  });
+
   it('linear with and without bias, and its gradients', () => {
     for (const [batch, inF, outF] of [[1, 7, 3], [33, 65, 17], [128, 256, 64]]) {
       compareDevices([randomTensor([batch, inF]), randomTensor([outF, inF], 'float32', -1, 1, 2), randomTensor([outF], 'float32', -1, 1, 3)],

@@ -6,6 +6,9 @@ import * as dt from '../../dist/index.js';
 export const hasGpu = dt.cuda.isAvailable();
 export const skipReason = hasGpu ? '' : `no usable CUDA device: ${dt.cuda.unavailableReason() || 'unknown reason'}`;
 if (!hasGpu) console.warn(`test/cuda: skipping every CUDA test (${skipReason})`);
+/** The CPU emulation of the CUDA backend (`npm run build:cuda-emu`), not a GPU. */
+export const emulated = hasGpu && /emulator/i.test(dt.cuda.deviceName());
+if (hasGpu) console.warn(`test/cuda: running on "${dt.cuda.deviceName()}"${emulated ? ' (CPU emulation: kernel logic only, no GPU)' : ''}`);
 
 /** describe() on a GPU; describe.skip with the reason in its title without one. */
 export function describeCuda(name: string, fn: () => void): void {

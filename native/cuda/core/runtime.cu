@@ -16,6 +16,7 @@ constexpr int kMaxDevices = 64;
 struct DeviceProbe {
   int count = 0;
   std::string reason;
+  std::string name;  // of device 0
 };
 
 const DeviceProbe& probe() {
@@ -32,6 +33,9 @@ const DeviceProbe& probe() {
     }
     r.count = n;
     if (n == 0) r.reason = "no CUDA-capable device is present";
+    cudaDeviceProp prop;
+    if (n > 0 && cudaGetDeviceProperties(&prop, 0) == cudaSuccess) r.name = prop.name;
+    cudaGetLastError();
     return r;
   }();
   return p;
@@ -105,6 +109,8 @@ constexpr size_t kPinnedCacheLimit = size_t{256} << 20;
 int device_count() { return probe().count; }
 
 const char* unavailable_reason() { return probe().reason.c_str(); }
+
+const char* device_name() { return probe().name.c_str(); }
 
 void require_device(const char* op) {
   if (probe().count == 0)
@@ -181,6 +187,9 @@ void* allocate(size_t bytes) {
   a.allocated += static_cast<int64_t>(size);
   ++a.live;
   if (a.allocated > a.peak) a.peak = a.allocated;
+#ifdef DENDRITE_CUDA_EMU
+  dendrite_emu::on_cache_acquire(p, bytes, size);  // garbage-filled like fresh memory
+#endif
   return p;
 }
 
@@ -189,6 +198,9 @@ void release(void* ptr, size_t bytes) {
   size_t size = bucket_of(bytes);
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mutex);
+#ifdef DENDRITE_CUDA_EMU
+  dendrite_emu::on_cache_release(ptr, size);  // unaddressable until handed out again (ASan)
+#endif
   a.free_lists[size].push_back(ptr);
   a.allocated -= static_cast<int64_t>(size);
   --a.live;

@@ -155,7 +155,10 @@ __device__ __forceinline__ void load_slice(float (*dst)[kBM + kPad], const float
 // Two blocks per SM (at most 128 registers a thread): 16 warps to hide what the double buffer
 // does not.
 template <bool kTA, bool kTB>
-__global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, BatchGeometry bg, int64_t batch_base) {
+// Grid: x = column tiles, y = row tiles from m_tile_base (at most 65535 a launch), z = matrices
+// of the batch from batch_base (at most 65535 a launch).
+__global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, BatchGeometry bg, int64_t batch_base,
+                                                               int64_t m_tile_base) {
   __shared__ __align__(16) float As[2][kBK][kBM + kPad];
   __shared__ __align__(16) float Bs[2][kBK][kBN + kPad];
 
@@ -173,7 +176,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, Bat
   float* C = p.C + off_c;
 
   const int tid = threadIdx.x;
-  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * kBM, n0 = static_cast<int64_t>(blockIdx.x) * kBN;
+  const int64_t m0 = (m_tile_base + blockIdx.y) * kBM, n0 = static_cast<int64_t>(blockIdx.x) * kBN;
   const int warp = tid >> 5, lane = tid & 31;
   const int row_base = (warp >> 2) * 64 + (lane >> 2) * 4;  // + {0..3} and + 32 + {0..3}
   const int col_base = (warp & 3) * 32 + (lane & 3) * 4;    // + {0..3} and + 16 + {0..3}
@@ -341,14 +344,18 @@ void run_tiled(bool ta, bool tb, const GemmParams& p, const BatchGeometry& bg, i
   q.vec_b = !tb && aligned16(p.B) && p.ldb % 4 == 0 && batch_b4;
   dim3 block(kGemmThreads);
   cudaStream_t s = stream();
+  // grid.y and grid.z stop at 65535: taller matrices and longer batches take several launches.
+  const int64_t m_tiles = (p.M + kBM - 1) / kBM;
   for (int64_t base = 0; base < batch; base += 65535) {
-    dim3 grid(static_cast<unsigned>((p.N + kBN - 1) / kBN), static_cast<unsigned>((p.M + kBM - 1) / kBM),
-              static_cast<unsigned>(std::min<int64_t>(65535, batch - base)));
-    if (!ta && !tb) sgemm_tiled<false, false><<<grid, block, 0, s>>>(q, bg, base);
-    else if (!ta && tb) sgemm_tiled<false, true><<<grid, block, 0, s>>>(q, bg, base);
-    else if (ta && !tb) sgemm_tiled<true, false><<<grid, block, 0, s>>>(q, bg, base);
-    else sgemm_tiled<true, true><<<grid, block, 0, s>>>(q, bg, base);
-    check_launch("sgemm");
+    for (int64_t mt = 0; mt < m_tiles; mt += 65535) {
+      dim3 grid(static_cast<unsigned>((p.N + kBN - 1) / kBN), static_cast<unsigned>(std::min<int64_t>(65535, m_tiles - mt)),
+                static_cast<unsigned>(std::min<int64_t>(65535, batch - base)));
+      if (!ta && !tb) sgemm_tiled<false, false><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else if (!ta && tb) sgemm_tiled<false, true><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else if (ta && !tb) sgemm_tiled<true, false><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else sgemm_tiled<true, true><<<grid, block, 0, s>>>(q, bg, base, mt);
+      check_launch("sgemm");
+    }
   }
 }
 
@@ -380,7 +387,7 @@ void sgemm_one(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, c
 // ---- other dtypes: a plain shared-memory tiled GEMM (the CPU's gemm_ref, accumulating in T) ---
 template <class T>
 __global__ void gemm_generic(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
-                             int64_t ldb, T* C, BatchGeometry bg, int64_t batch_base) {
+                             int64_t ldb, T* C, BatchGeometry bg, int64_t batch_base, int64_t row_tile_base) {
   constexpr int kTile = 16;
   __shared__ T as[kTile][kTile + 1];
   __shared__ T bs[kTile][kTile + 1];
@@ -395,12 +402,13 @@ __global__ void gemm_generic(bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
   A += off_a;
   B += off_b;
   C += off_c;
-  const int64_t row = static_cast<int64_t>(blockIdx.y) * kTile + threadIdx.y;
+  const int64_t row0 = (row_tile_base + blockIdx.y) * kTile;
+  const int64_t row = row0 + threadIdx.y;
   const int64_t col = static_cast<int64_t>(blockIdx.x) * kTile + threadIdx.x;
   T acc = T(0);
   for (int64_t k0 = 0; k0 < K; k0 += kTile) {
     const int64_t ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
-    const int64_t arow = static_cast<int64_t>(blockIdx.y) * kTile + threadIdx.y;
+    const int64_t arow = row0 + threadIdx.y;
     as[threadIdx.y][threadIdx.x] = (arow < M && ka < K) ? (ta ? A[ka * lda + arow] : A[arow * lda + ka]) : T(0);
     bs[threadIdx.y][threadIdx.x] = (kb < K && col < N) ? (tb ? B[col * ldb + kb] : B[kb * ldb + col]) : T(0);
     __syncthreads();
@@ -485,12 +493,16 @@ void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     dim3 block(16, 16);
+    const int64_t row_tiles = (M + 15) / 16;
     for (int64_t base = 0; base < batch; base += 65535) {
       int64_t count = std::min<int64_t>(65535, batch - base);
-      dim3 grid(static_cast<unsigned>((N + 15) / 16), static_cast<unsigned>((M + 15) / 16), static_cast<unsigned>(count));
-      gemm_generic<T><<<grid, block, 0, stream()>>>(la.trans, lb.trans, M, N, K, a.ptr<T>(), la.ld, b.ptr<T>(), lb.ld,
-                                                    out.ptr<T>(), bg, base);
-      check_launch("matmul");
+      for (int64_t rt = 0; rt < row_tiles; rt += 65535) {
+        dim3 grid(static_cast<unsigned>((N + 15) / 16), static_cast<unsigned>(std::min<int64_t>(65535, row_tiles - rt)),
+                  static_cast<unsigned>(count));
+        gemm_generic<T><<<grid, block, 0, stream()>>>(la.trans, lb.trans, M, N, K, a.ptr<T>(), la.ld, b.ptr<T>(), lb.ld,
+                                                      out.ptr<T>(), bg, base, rt);
+        check_launch("matmul");
+      }
     }
   });
 }
