@@ -253,9 +253,12 @@ function withScalarPath<R>(fn: () => R): R {
 
 describeCuda('cuda optimizers', () => {
   it('every optimizer and variant, fed the same gradients for 20 steps, matches the CPU (params and state, float32 and float64)', () => {
+    // Against the CPU's scalar path: centered RMSprop subtracts two close numbers, so the SIMD
+    // path's fused multiply-adds already part from the scalar rules by more than rtol after 20
+    // steps (the CPU suite checks SIMD against scalar with its own tolerances).
     for (const [name, make] of OPTIMIZERS)
       for (const dtype of ['float32', 'float64'] as const) {
-        const r = feedSteps(make, dtype, 20, true);
+        const r = withScalarPath(() => feedSteps(make, dtype, 20, true));
         expect(r.worst, `${name} ${dtype}: ${r.where}`).toBeLessThanOrEqual(1);
       }
   });
