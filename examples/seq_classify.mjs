@@ -7,6 +7,7 @@
 // third of the sequence the pulse falls in (0, 1 or 2). The LSTM reads the whole sequence and a
 // Linear head classifies its last hidden state (Keras: return_sequences=False).
 import * as dt from '../dist/index.mjs';
+import { device } from './_common.mjs';
 
 const { nn, F } = dt;
 const T = 24, FEATURES = 3, CLASSES = 3, HIDDEN = 32, BATCH = 64;
@@ -30,7 +31,7 @@ function makeBatch(n) {
     x[(b * T + t) * FEATURES] += 2.5;
     y[b] = label;
   }
-  return [dt.tensor(x, { shape: [n, T, FEATURES] }), dt.tensor(y)];
+  return [dt.tensor(x, { shape: [n, T, FEATURES], device }), dt.tensor(y, { device })];
 }
 
 class Classifier extends nn.Module {
@@ -46,7 +47,7 @@ const crossEntropy = (logits, y) => F.logSoftmax(logits, 1).gather(1, y.unsqueez
 const accuracy = (logits, y) => logits.argmax(1).eq(y).float().mean().item();
 
 dt.manualSeed(0);
-const model = new Classifier();
+const model = new Classifier().to(device);
 const [testX, testY] = makeBatch(512);
 const lr = 0.5;
 const start = Date.now();

@@ -8,7 +8,7 @@
 //
 //   npm run example -- unet [--steps N]
 import * as dt from '../dist/index.mjs';
-import { outPath, smoke } from './_common.mjs';
+import { device, outPath, smoke } from './_common.mjs';
 import { flag } from './_fashion.mjs';
 
 const { nn, F } = dt;
@@ -82,10 +82,17 @@ function scores(logits, mask) {
 }
 
 dt.manualSeed(0);
-const [testX, testY] = makeSet(smoke ? 16 : 128);
+/** Tensors moved to the training device (the CPU originals freed). */
+const onDevice = (ts) => ts.map((t) => {
+  const d = t.to(device);
+  if (d !== t) t.dispose();
+  return d;
+});
+const [testX, testY] = onDevice(makeSet(smoke ? 16 : 128));
 const model = new UNet();
 const s = dt.summary(model, [1, 1, S, S]);
-console.log(`U-Net: ${s.totalParams.toLocaleString('en-US')} parameters, ${(s.macs / 1e6).toFixed(1)} M MACs per ${S}×${S} image`);
+console.log(`U-Net: ${s.totalParams.toLocaleString('en-US')} parameters, ${(s.macs / 1e6).toFixed(1)} M MACs per ${S}×${S} image${device === 'cpu' ? '' : `, on ${device}`}`);
+model.to(device);
 const optimizer = new dt.optim.Adam(model.parameters(), { lr: 2e-3 });
 
 const evaluate = () => {
@@ -99,7 +106,7 @@ console.log(`before training: pixel accuracy ${(before.accuracy * 100).toFixed(1
 const started = performance.now();
 let lossSum = 0, n = 0;
 for (let step = 1; step <= STEPS; step++) {
-  const [x, y] = makeSet(BATCH);
+  const [x, y] = onDevice(makeSet(BATCH));
   dt.tidy(() => {
     optimizer.zeroGrad();
     const loss = F.binaryCrossEntropyWithLogits(model.forward(x), y);
@@ -122,5 +129,5 @@ model.eval();
 const show = testX.narrow(0, 0, 8);
 const pred = dt.noGrad(() => model.forward(show).sigmoid());
 const file = outPath('unet_masks.png');
-await dt.utils.saveImageGrid(dt.cat([show, testY.narrow(0, 0, 8), pred], 0), file, { nrow: 8 });
+await dt.utils.saveImageGrid(dt.cat([show, testY.narrow(0, 0, 8), pred], 0).cpu(), file, { nrow: 8 });
 console.log(`wrote ${file} (rows: images, true circle masks, predicted masks)`);
