@@ -11,9 +11,7 @@
 namespace dendrite::cpu {
 namespace {
 
-struct Layout {
-  int64_t N, C, L;
-};
+using Layout = BatchNormLayout;
 
 void check_same(const char* op, const char* what, const TensorDesc& t, const TensorDesc& x) {
   if (t.dtype != x.dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(x.dtype), dtype_name(t.dtype));
@@ -101,12 +99,13 @@ void channels(const Layout& s, int64_t per_channel, T fn) {
 
 }  // namespace
 
-void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const TensorDesc& save_invstd,
-                        const TensorDesc& x, const TensorDesc* weight, const TensorDesc* bias,
-                        const TensorDesc* running_mean, const TensorDesc* running_var, bool training, double momentum,
-                        double eps) {
+BatchNormLayout check_batch_norm_forward_args(const TensorDesc& y, const TensorDesc& save_mean,
+                                              const TensorDesc& save_invstd, const TensorDesc& x,
+                                              const TensorDesc* weight, const TensorDesc* bias,
+                                              const TensorDesc* running_mean, const TensorDesc* running_var,
+                                              bool training) {
   const char* op = "batchNorm";
-  Layout s = layout_of(op, x);
+  const Layout s = layout_of(op, x);
   check_same(op, "output", y, x);
   check_channel(op, "save_mean", &save_mean, s.C, x.dtype);
   check_channel(op, "save_invstd", &save_invstd, s.C, x.dtype);
@@ -121,6 +120,31 @@ void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const 
   const int64_t M = s.N * s.L;
   if (training && M <= 1)
     fail(ErrorCode::Shape, op, "more than 1 value per channel when training", "input of shape " + shape_str(x.shape, x.ndim));
+  return s;
+}
+
+BatchNormLayout check_batch_norm_backward_args(const TensorDesc* gx, const TensorDesc* gw, const TensorDesc* gb,
+                                               const TensorDesc& gy, const TensorDesc& x, const TensorDesc* weight,
+                                               const TensorDesc& save_mean, const TensorDesc& save_invstd) {
+  const char* op = "batchNorm backward";
+  const Layout s = layout_of(op, x);
+  check_same(op, "grad_output", gy, x);
+  if (gx) check_same(op, "grad_input", *gx, x);
+  check_channel(op, "grad_weight", gw, s.C, x.dtype);
+  check_channel(op, "grad_bias", gb, s.C, x.dtype);
+  check_channel(op, "weight", weight, s.C, x.dtype);
+  check_channel(op, "save_mean", &save_mean, s.C, x.dtype);
+  check_channel(op, "save_invstd", &save_invstd, s.C, x.dtype);
+  return s;
+}
+
+void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const TensorDesc& save_invstd,
+                        const TensorDesc& x, const TensorDesc* weight, const TensorDesc* bias,
+                        const TensorDesc* running_mean, const TensorDesc* running_var, bool training, double momentum,
+                        double eps) {
+  const Layout s = check_batch_norm_forward_args(y, save_mean, save_invstd, x, weight, bias, running_mean, running_var,
+                                                 training);
+  const int64_t M = s.N * s.L;
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.ptr<T>();
@@ -181,15 +205,7 @@ void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const 
 void batch_norm_backward(const TensorDesc* gx, const TensorDesc* gw, const TensorDesc* gb, const TensorDesc& gy,
                          const TensorDesc& x, const TensorDesc* weight, const TensorDesc& save_mean,
                          const TensorDesc& save_invstd, bool training) {
-  const char* op = "batchNorm backward";
-  Layout s = layout_of(op, x);
-  check_same(op, "grad_output", gy, x);
-  if (gx) check_same(op, "grad_input", *gx, x);
-  check_channel(op, "grad_weight", gw, s.C, x.dtype);
-  check_channel(op, "grad_bias", gb, s.C, x.dtype);
-  check_channel(op, "weight", weight, s.C, x.dtype);
-  check_channel(op, "save_mean", &save_mean, s.C, x.dtype);
-  check_channel(op, "save_invstd", &save_invstd, s.C, x.dtype);
+  const Layout s = check_batch_norm_backward_args(gx, gw, gb, gy, x, weight, save_mean, save_invstd);
   const int64_t M = s.N * s.L;
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);

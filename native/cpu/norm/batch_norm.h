@@ -6,6 +6,22 @@
 
 namespace dendrite::cpu {
 
+// x [N, C, *] seen as N x C x L (L the trailing dims flattened).
+struct BatchNormLayout {
+  int64_t N, C, L;
+};
+
+// The argument checks of batch_norm_forward / batch_norm_backward (dtypes, shapes, contiguity,
+// the running-stat rules), shared by the CPU and CUDA drivers so both throw the same errors.
+BatchNormLayout check_batch_norm_forward_args(const TensorDesc& y, const TensorDesc& save_mean,
+                                              const TensorDesc& save_invstd, const TensorDesc& x,
+                                              const TensorDesc* weight, const TensorDesc* bias,
+                                              const TensorDesc* running_mean, const TensorDesc* running_var,
+                                              bool training);
+BatchNormLayout check_batch_norm_backward_args(const TensorDesc* gx, const TensorDesc* gw, const TensorDesc* gb,
+                                               const TensorDesc& gy, const TensorDesc& x, const TensorDesc* weight,
+                                               const TensorDesc& save_mean, const TensorDesc& save_invstd);
+
 // training: normalises with the batch mean and biased variance of each channel; save_mean and
 // save_invstd = 1 / sqrt(var + eps) receive them for the backward, and the running stats (when
 // given) become (1 - momentum) * running + momentum * batch, the variance unbiased (PyTorch).

@@ -13,6 +13,7 @@
 // smaller than the block, the block covers blockDim / L rows at a time instead.
 #include <algorithm>
 #include <string>
+#include "../../cpu/norm/batch_norm.h"
 #include "../core/cuda_utils.cuh"
 #include "batch_norm_math.cuh"
 #include "norm.h"
@@ -22,35 +23,7 @@ namespace {
 
 using bn_math::Welford;
 
-struct Layout {
-  int64_t N, C, L;
-};
-
-void check_same(const char* op, const char* what, const TensorDesc& t, const TensorDesc& x) {
-  if (t.dtype != x.dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(x.dtype), dtype_name(t.dtype));
-  if (!t.is_contiguous()) fail(ErrorCode::Argument, op, std::string("a contiguous ") + what, "a strided view");
-  bool same = t.ndim == x.ndim;
-  for (int d = 0; same && d < x.ndim; ++d) same = t.shape[d] == x.shape[d];
-  if (!same) fail(ErrorCode::Shape, op, std::string(what) + " of shape " + shape_str(x.shape, x.ndim), shape_str(t.shape, t.ndim));
-}
-
-void check_channel(const char* op, const char* what, const TensorDesc* t, int64_t C, DType dtype) {
-  if (!t) return;
-  if (t->dtype != dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(dtype), dtype_name(t->dtype));
-  if (t->ndim != 1 || t->shape[0] != C)
-    fail(ErrorCode::Shape, op, std::string(what) + " of shape [" + std::to_string(C) + "]", shape_str(t->shape, t->ndim));
-  if (!t->is_contiguous()) fail(ErrorCode::Argument, op, std::string("a contiguous ") + what, "a strided view");
-}
-
-Layout layout_of(const char* op, const TensorDesc& x) {
-  if (x.ndim < 2) fail(ErrorCode::Shape, op, "input of shape [N, C, *]", shape_str(x.shape, x.ndim));
-  if (x.dtype != DType::Float32 && x.dtype != DType::Float64)
-    fail(ErrorCode::DType, op, "a float32 or float64 input", dtype_name(x.dtype));
-  if (!x.is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous input", "a strided view");
-  int64_t L = 1;
-  for (int i = 2; i < x.ndim; ++i) L *= x.shape[i];
-  return {x.shape[0], x.shape[1], L};
-}
+using Layout = cpu::BatchNormLayout;
 
 template <class F>
 void dispatch_float(DType dtype, F&& f) {
@@ -257,21 +230,9 @@ void batch_norm_forward(const TensorDesc& y, const TensorDesc& save_mean, const 
                         const TensorDesc* weight, const TensorDesc* bias, const TensorDesc* running_mean,
                         const TensorDesc* running_var, bool training, double momentum, double eps) {
   const char* op = "batchNorm";
-  Layout s = layout_of(op, x);
-  check_same(op, "output", y, x);
-  check_channel(op, "save_mean", &save_mean, s.C, x.dtype);
-  check_channel(op, "save_invstd", &save_invstd, s.C, x.dtype);
-  check_channel(op, "weight", weight, s.C, x.dtype);
-  check_channel(op, "bias", bias, s.C, x.dtype);
-  check_channel(op, "running_mean", running_mean, s.C, x.dtype);
-  check_channel(op, "running_var", running_var, s.C, x.dtype);
-  if (!training && (!running_mean || !running_var))
-    fail(ErrorCode::Argument, op, "running_mean and running_var in eval mode", "none");
-  if ((running_mean == nullptr) != (running_var == nullptr))
-    fail(ErrorCode::Argument, op, "both running_mean and running_var, or neither", "one of them");
+  const Layout s = cpu::check_batch_norm_forward_args(y, save_mean, save_invstd, x, weight, bias, running_mean,
+                                                      running_var, training);
   const int64_t M = s.N * s.L;
-  if (training && M <= 1)
-    fail(ErrorCode::Shape, op, "more than 1 value per channel when training", "input of shape " + shape_str(x.shape, x.ndim));
   if (s.C == 0) return;
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -298,14 +259,7 @@ void batch_norm_backward(const TensorDesc* gx, const TensorDesc* gw, const Tenso
                          const TensorDesc& x, const TensorDesc* weight, const TensorDesc& save_mean,
                          const TensorDesc& save_invstd, bool training) {
   const char* op = "batchNorm backward";
-  Layout s = layout_of(op, x);
-  check_same(op, "grad_output", gy, x);
-  if (gx) check_same(op, "grad_input", *gx, x);
-  check_channel(op, "grad_weight", gw, s.C, x.dtype);
-  check_channel(op, "grad_bias", gb, s.C, x.dtype);
-  check_channel(op, "weight", weight, s.C, x.dtype);
-  check_channel(op, "save_mean", &save_mean, s.C, x.dtype);
-  check_channel(op, "save_invstd", &save_invstd, s.C, x.dtype);
+  const Layout s = cpu::check_batch_norm_backward_args(gx, gw, gb, gy, x, weight, save_mean, save_invstd);
   if (s.C == 0 || (!gx && !gw && !gb)) return;
   const int64_t M = s.N * s.L;
   // Eval-mode gx alone needs no sums (k = mdy = 0).
