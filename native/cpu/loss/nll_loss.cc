@@ -6,9 +6,7 @@
 namespace dendrite::cpu {
 namespace {
 
-struct Dims {
-  int64_t n = 1, c = 1, inner = 1;
-};
+using Dims = NllLossDims;
 
 // (N, C, inner) of the scores and the matching checks on target and weight.
 Dims check_shapes(const char* op, const TensorDesc& input, const TensorDesc& target, const TensorDesc* weight) {
@@ -71,10 +69,10 @@ int64_t strided_offset(const TensorDesc& t, int64_t flat) {
 
 }  // namespace
 
-void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, const TensorDesc& input,
-                      const TensorDesc& target, const TensorDesc* weight, int64_t ignore_index, Reduction reduction) {
+NllLossDims check_nll_loss_forward_args(const TensorDesc& out, const TensorDesc& total_weight, const TensorDesc& input,
+                                        const TensorDesc& target, const TensorDesc* weight, Reduction reduction) {
   const char* op = "nllLoss";
-  Dims d = check_shapes(op, input, target, weight);
+  const Dims d = check_shapes(op, input, target, weight);
   const int64_t count = d.n * d.inner;
   if (total_weight.dtype != input.dtype || total_weight.numel() != 1) fail(ErrorCode::Shape, op, "a one-element total_weight", "another");
   if (out.dtype != input.dtype) fail(ErrorCode::DType, op, std::string("an output of dtype ") + dtype_name(input.dtype), dtype_name(out.dtype));
@@ -83,6 +81,27 @@ void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, con
   } else if (out.numel() != 1) {
     fail(ErrorCode::Shape, op, "a one-element output", shape_str(out.shape, out.ndim));
   }
+  return d;
+}
+
+NllLossDims check_nll_loss_backward_args(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& target,
+                                         const TensorDesc* weight, const TensorDesc& total_weight, Reduction reduction) {
+  const char* op = "nllLoss backward";
+  const Dims d = check_shapes(op, grad_input, target, weight);
+  const int64_t count = d.n * d.inner;
+  if (grad_out.dtype != grad_input.dtype || total_weight.dtype != grad_input.dtype || total_weight.numel() != 1)
+    fail(ErrorCode::DType, op, std::string("grad and total_weight of dtype ") + dtype_name(grad_input.dtype), dtype_name(grad_out.dtype));
+  if (reduction == Reduction::None ? grad_out.numel() != count : grad_out.numel() != 1)
+    fail(ErrorCode::Shape, op, reduction == Reduction::None ? "a gradient of the target's size" : "a one-element gradient",
+         shape_str(grad_out.shape, grad_out.ndim));
+  return d;
+}
+
+void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, const TensorDesc& input,
+                      const TensorDesc& target, const TensorDesc* weight, int64_t ignore_index, Reduction reduction) {
+  const char* op = "nllLoss";
+  const Dims d = check_nll_loss_forward_args(out, total_weight, input, target, weight, reduction);
+  const int64_t count = d.n * d.inner;
   with_types(input, target, [&](auto ttag, auto itag) {
     using T = decltype(ttag);
     using I = decltype(itag);
@@ -116,13 +135,8 @@ void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, con
 void nll_loss_backward(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& target,
                        const TensorDesc* weight, const TensorDesc& total_weight, int64_t ignore_index, Reduction reduction) {
   const char* op = "nllLoss backward";
-  Dims d = check_shapes(op, grad_input, target, weight);
+  const Dims d = check_nll_loss_backward_args(grad_input, grad_out, target, weight, total_weight, reduction);
   const int64_t count = d.n * d.inner;
-  if (grad_out.dtype != grad_input.dtype || total_weight.dtype != grad_input.dtype || total_weight.numel() != 1)
-    fail(ErrorCode::DType, op, std::string("grad and total_weight of dtype ") + dtype_name(grad_input.dtype), dtype_name(grad_out.dtype));
-  if (reduction == Reduction::None ? grad_out.numel() != count : grad_out.numel() != 1)
-    fail(ErrorCode::Shape, op, reduction == Reduction::None ? "a gradient of the target's size" : "a one-element gradient",
-         shape_str(grad_out.shape, grad_out.ndim));
   with_types(grad_input, target, [&](auto ttag, auto itag) {
     using T = decltype(ttag);
     using I = decltype(itag);

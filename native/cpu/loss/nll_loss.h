@@ -26,4 +26,16 @@ void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, con
 void nll_loss_backward(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& target,
                        const TensorDesc* weight, const TensorDesc& total_weight, int64_t ignore_index, Reduction reduction);
 
+// The scores seen as (n, c, inner): n = 1 and inner = 1 for 1-D scores.
+struct NllLossDims {
+  int64_t n = 1, c = 1, inner = 1;
+};
+
+// The argument checks of nll_loss_forward / nll_loss_backward (dtypes, shapes, contiguity; not
+// the target values), shared by the CPU and CUDA drivers so both throw the same errors.
+NllLossDims check_nll_loss_forward_args(const TensorDesc& out, const TensorDesc& total_weight, const TensorDesc& input,
+                                        const TensorDesc& target, const TensorDesc* weight, Reduction reduction);
+NllLossDims check_nll_loss_backward_args(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& target,
+                                         const TensorDesc* weight, const TensorDesc& total_weight, Reduction reduction);
+
 }  // namespace dendrite::cpu

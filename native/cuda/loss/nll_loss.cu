@@ -13,40 +13,6 @@ namespace {
 
 using cpu::Reduction;
 
-struct Dims {
-  int64_t n = 1, c = 1, inner = 1;
-};
-
-// The CPU's shape checks: (N, C, inner) of the scores, the target and weight that go with them.
-Dims check_shapes(const char* op, const TensorDesc& input, const TensorDesc& target, const TensorDesc* weight) {
-  if (!dtype_is_float(input.dtype)) fail(ErrorCode::DType, op, "floating-point scores", dtype_name(input.dtype));
-  if (target.dtype != DType::Int32 && target.dtype != DType::Int64)
-    fail(ErrorCode::DType, op, "an int32 or int64 target of class indices", dtype_name(target.dtype));
-  if (input.ndim < 1) fail(ErrorCode::Shape, op, "scores of shape (C) or (N, C, ...)", "a 0-d tensor");
-  if (!input.is_contiguous() || !target.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous scores and target", "a strided view");
-  Dims d;
-  if (input.ndim == 1) {
-    d.c = input.shape[0];
-    if (target.ndim != 0) fail(ErrorCode::Shape, op, "a 0-d target for 1-D scores", shape_str(target.shape, target.ndim));
-  } else {
-    d.n = input.shape[0];
-    d.c = input.shape[1];
-    bool ok = target.ndim == input.ndim - 1 && target.shape[0] == d.n;
-    for (int i = 2; ok && i < input.ndim; ++i) ok = target.shape[i - 1] == input.shape[i];
-    if (!ok)
-      fail(ErrorCode::Shape, op, "a target of the scores' shape without dim 1 (" + shape_str(input.shape, input.ndim) + ")",
-           shape_str(target.shape, target.ndim));
-    for (int i = 2; i < input.ndim; ++i) d.inner *= input.shape[i];
-  }
-  if (weight) {
-    if (weight->dtype != input.dtype)
-      fail(ErrorCode::DType, op, std::string("a weight of dtype ") + dtype_name(input.dtype), dtype_name(weight->dtype));
-    if (weight->ndim != 1 || weight->shape[0] != d.c)
-      fail(ErrorCode::Shape, op, "a weight of shape [" + std::to_string(d.c) + "]", shape_str(weight->shape, weight->ndim));
-  }
-  return d;
-}
-
 // Calls f(T{}, I{}) for the scores' and the target's element types.
 template <class F>
 void with_types(DType scores, DType target, F f) {
@@ -179,16 +145,8 @@ __global__ void nll_backward_kernel(T* grad_input, const T* grad_out, OffsetCalc
 void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, const TensorDesc& input, const TensorDesc& target,
                       const TensorDesc* weight, int64_t ignore_index, Reduction reduction) {
   const char* op = "nllLoss";
-  const Dims d = check_shapes(op, input, target, weight);
+  const cpu::NllLossDims d = cpu::check_nll_loss_forward_args(out, total_weight, input, target, weight, reduction);
   const int64_t count = d.n * d.inner;
-  if (total_weight.dtype != input.dtype || total_weight.numel() != 1) fail(ErrorCode::Shape, op, "a one-element total_weight", "another");
-  if (out.dtype != input.dtype) fail(ErrorCode::DType, op, std::string("an output of dtype ") + dtype_name(input.dtype), dtype_name(out.dtype));
-  if (reduction == Reduction::None) {
-    if (out.numel() != count || !out.is_contiguous())
-      fail(ErrorCode::Shape, op, "a contiguous output of the target's size", shape_str(out.shape, out.ndim));
-  } else if (out.numel() != 1) {
-    fail(ErrorCode::Shape, op, "a one-element output", shape_str(out.shape, out.ndim));
-  }
   // The weight is read as a dense vector of C values.
   if (weight && !weight->is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous weight", "a strided view");
   with_types(input.dtype, target.dtype, [&](auto ttag, auto itag) {
@@ -211,13 +169,8 @@ void nll_loss_forward(const TensorDesc& out, const TensorDesc& total_weight, con
 void nll_loss_backward(const TensorDesc& grad_input, const TensorDesc& grad_out, const TensorDesc& target, const TensorDesc* weight,
                        const TensorDesc& total_weight, int64_t ignore_index, Reduction reduction) {
   const char* op = "nllLoss backward";
-  const Dims d = check_shapes(op, grad_input, target, weight);
+  const cpu::NllLossDims d = cpu::check_nll_loss_backward_args(grad_input, grad_out, target, weight, total_weight, reduction);
   const int64_t count = d.n * d.inner;
-  if (grad_out.dtype != grad_input.dtype || total_weight.dtype != grad_input.dtype || total_weight.numel() != 1)
-    fail(ErrorCode::DType, op, std::string("grad and total_weight of dtype ") + dtype_name(grad_input.dtype), dtype_name(grad_out.dtype));
-  if (reduction == Reduction::None ? grad_out.numel() != count : grad_out.numel() != 1)
-    fail(ErrorCode::Shape, op, reduction == Reduction::None ? "a gradient of the target's size" : "a one-element gradient",
-         shape_str(grad_out.shape, grad_out.ndim));
   if (weight && !weight->is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous weight", "a strided view");
   with_types(grad_input.dtype, target.dtype, [&](auto ttag, auto itag) {
     using T = decltype(ttag);
