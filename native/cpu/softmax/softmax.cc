@@ -17,9 +17,8 @@ const SoftmaxTable& table() {
   return tables.active();
 }
 
-struct Layout {
-  int64_t outer = 1, n = 1, inner = 1;
-};
+using Layout = SoftmaxLayout;
+
 
 Layout layout_of(const char* op, const TensorDesc& t, int dim) {
   if (!t.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous tensors", "a strided view");
@@ -70,12 +69,29 @@ void backward_line(T* gx, const T* g, const T* y, int64_t n, int64_t s, bool log
 
 }  // namespace
 
-void softmax_forward(const TensorDesc& out, const TensorDesc& in, int dim, bool log) {
+SoftmaxLayout check_softmax_forward_args(const TensorDesc& out, const TensorDesc& in, int dim, bool log) {
   const char* op = log ? "logSoftmax" : "softmax";
   if (!dtype_is_float(in.dtype)) fail(ErrorCode::DType, op, "a floating-point tensor", dtype_name(in.dtype));
   check_like(op, out, in);
   Layout l = layout_of(op, in, dim);
   layout_of(op, out, dim);
+  return l;
+}
+
+SoftmaxLayout check_softmax_backward_args(const TensorDesc& grad_in, const TensorDesc& grad_out, const TensorDesc& out,
+                                          int dim, bool log) {
+  const char* op = log ? "logSoftmax backward" : "softmax backward";
+  if (!dtype_is_float(out.dtype)) fail(ErrorCode::DType, op, "a floating-point tensor", dtype_name(out.dtype));
+  check_like(op, grad_in, out);
+  check_like(op, grad_out, out);
+  Layout l = layout_of(op, out, dim);
+  layout_of(op, grad_in, dim);
+  layout_of(op, grad_out, dim);
+  return l;
+}
+
+void softmax_forward(const TensorDesc& out, const TensorDesc& in, int dim, bool log) {
+  const Layout l = check_softmax_forward_args(out, in, dim, log);
   int64_t lines = l.outer * l.inner;
   int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(l.n, 1));
   dispatch_dtype(in.dtype, [&](auto tag) {
@@ -98,13 +114,7 @@ void softmax_forward(const TensorDesc& out, const TensorDesc& in, int dim, bool 
 }
 
 void softmax_backward(const TensorDesc& grad_in, const TensorDesc& grad_out, const TensorDesc& out, int dim, bool log) {
-  const char* op = log ? "logSoftmax backward" : "softmax backward";
-  if (!dtype_is_float(out.dtype)) fail(ErrorCode::DType, op, "a floating-point tensor", dtype_name(out.dtype));
-  check_like(op, grad_in, out);
-  check_like(op, grad_out, out);
-  Layout l = layout_of(op, out, dim);
-  layout_of(op, grad_in, dim);
-  layout_of(op, grad_out, dim);
+  const Layout l = check_softmax_backward_args(grad_in, grad_out, out, dim, log);
   int64_t lines = l.outer * l.inner;
   int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(l.n, 1));
   dispatch_dtype(out.dtype, [&](auto tag) {

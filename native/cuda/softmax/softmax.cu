@@ -6,6 +6,7 @@
 // NaN or +inf anywhere in a row makes the whole row NaN and a row of -inf gives NaN, as on the CPU.
 #include <cmath>
 #include <string>
+#include "../../cpu/softmax/softmax.h"
 #include "../core/cuda_utils.cuh"
 
 namespace dendrite::cuda {
@@ -154,26 +155,7 @@ __global__ void softmax_backward_cols(T* gx, const T* g, const T* y, int64_t out
   }
 }
 
-struct Layout {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-Layout layout_of(const char* op, const TensorDesc& t, int dim) {
-  if (!t.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous tensors", "a strided view");
-  if (t.ndim == 0) return {};
-  if (dim < 0 || dim >= t.ndim) fail(ErrorCode::Index, op, "dim in [0, " + std::to_string(t.ndim) + ")", std::to_string(dim));
-  Layout l;
-  for (int d = 0; d < dim; ++d) l.outer *= t.shape[d];
-  l.n = t.shape[dim];
-  for (int d = dim + 1; d < t.ndim; ++d) l.inner *= t.shape[d];
-  return l;
-}
-
-void check_like(const char* op, const TensorDesc& a, const TensorDesc& b) {
-  if (a.dtype != b.dtype || a.ndim != b.ndim) fail(ErrorCode::Shape, op, "tensors of one shape and dtype", "a mismatch");
-  for (int d = 0; d < a.ndim; ++d)
-    if (a.shape[d] != b.shape[d]) fail(ErrorCode::Shape, op, "shape " + shape_str(a.shape, a.ndim), shape_str(b.shape, b.ndim));
-}
+using Layout = cpu::SoftmaxLayout;
 
 unsigned row_grid(int64_t rows, bool block) {
   int64_t per = block ? 1 : kThreads / 32;
@@ -185,10 +167,7 @@ unsigned row_grid(int64_t rows, bool block) {
 
 void softmax_forward(const TensorDesc& out, const TensorDesc& in, int dim, bool log) {
   const char* op = log ? "logSoftmax" : "softmax";
-  if (!dtype_is_float(in.dtype)) fail(ErrorCode::DType, op, "a floating-point tensor", dtype_name(in.dtype));
-  check_like(op, out, in);
-  Layout l = layout_of(op, in, dim);
-  layout_of(op, out, dim);
+  const Layout l = cpu::check_softmax_forward_args(out, in, dim, log);
   int64_t lines = l.outer * l.inner;
   if (lines == 0 || l.n == 0) return;
   cudaStream_t s = stream();
@@ -211,12 +190,7 @@ void softmax_forward(const TensorDesc& out, const TensorDesc& in, int dim, bool 
 
 void softmax_backward(const TensorDesc& grad_in, const TensorDesc& grad_out, const TensorDesc& out, int dim, bool log) {
   const char* op = log ? "logSoftmax backward" : "softmax backward";
-  if (!dtype_is_float(out.dtype)) fail(ErrorCode::DType, op, "a floating-point tensor", dtype_name(out.dtype));
-  check_like(op, grad_in, out);
-  check_like(op, grad_out, out);
-  Layout l = layout_of(op, out, dim);
-  layout_of(op, grad_in, dim);
-  layout_of(op, grad_out, dim);
+  const Layout l = cpu::check_softmax_backward_args(grad_in, grad_out, out, dim, log);
   int64_t lines = l.outer * l.inner;
   if (lines == 0 || l.n == 0) return;
   cudaStream_t s = stream();
