@@ -184,8 +184,8 @@ DType expected_out_dtype(ReduceOp op, DType in) {
 
 const char* const* reduce_op_names() { return kReduceNames; }
 
-void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
-            const TensorDesc* indices) {
+ReduceSizes check_reduce_args(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
+                              const TensorDesc* indices) {
   const char* name = kReduceNames[static_cast<int>(op)];
   bool float_only = op == ReduceOp::Mean || op == ReduceOp::Var || op == ReduceOp::LogSumExp;
   if (float_only && !dtype_is_float(in.dtype)) fail(ErrorCode::DType, name, "a floating-point input", dtype_name(in.dtype));
@@ -203,6 +203,13 @@ void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool
   bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::Argmax || op == ReduceOp::Argmin;
   if (R == 0 && needs_element && kept > 0)
     fail(ErrorCode::Shape, name, "a non-empty reduced dimension", "a dimension of size 0");
+  return {kept, R};
+}
+
+void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
+            const TensorDesc* indices) {
+  const ReduceSizes sizes = check_reduce_args(op, out, in, reduce_mask, indices);
+  const int64_t kept = sizes.kept, R = sizes.R;
   if (kept == 0) return;
 
   // (outer, R, inner) as a view when the input is contiguous and the reduced dims are one block.

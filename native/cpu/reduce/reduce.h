@@ -24,6 +24,15 @@ const char* const* reduce_op_names();
 void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
             const TensorDesc* indices);
 
+// The element counts of a reduction: kept (= out's numel) and R (reduced per output element).
+struct ReduceSizes {
+  int64_t kept, R;
+};
+// The argument checks of reduce (dtypes, output size, indices, empty reduced dims), shared by the
+// CPU and CUDA drivers so both throw the same errors.
+ReduceSizes check_reduce_args(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
+                              const TensorDesc* indices);
+
 // Contiguous float32 line kernels, one table per ISA; null entries fall back to scalar.
 struct ReduceTable {
   double (*sum_f32)(const float* x, int64_t n);

@@ -349,35 +349,13 @@ void dispatch_op(ReduceOp op, const char* name, const void* x, int64_t outer, in
   }
 }
 
-DType expected_out_dtype(ReduceOp op, DType in) {
-  switch (op) {
-    case ReduceOp::Sum: case ReduceOp::Prod: return dtype_is_float(in) ? in : DType::Int64;
-    case ReduceOp::Argmax: case ReduceOp::Argmin: return DType::Int64;
-    case ReduceOp::All: case ReduceOp::Any: return DType::Bool;
-    default: return in;
-  }
-}
-
 }  // namespace
 
 void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
             const TensorDesc* indices) {
   const char* name = cpu::reduce_op_names()[static_cast<int>(op)];
-  bool float_only = op == ReduceOp::Mean || op == ReduceOp::Var || op == ReduceOp::LogSumExp;
-  if (float_only && !dtype_is_float(in.dtype)) fail(ErrorCode::DType, name, "a floating-point input", dtype_name(in.dtype));
-  DType want = expected_out_dtype(op, in.dtype);
-  if (out.dtype != want) fail(ErrorCode::DType, name, std::string("an output of dtype ") + dtype_name(want), dtype_name(out.dtype));
-  if (!out.is_contiguous()) fail(ErrorCode::Argument, name, "a contiguous output", "a strided view");
-  int64_t kept = 1, R = 1;
-  for (int d = 0; d < in.ndim; ++d) (reduce_mask[d] ? R : kept) *= in.shape[d];
-  if (out.numel() != kept) fail(ErrorCode::Shape, name, "an output of " + std::to_string(kept) + " elements", std::to_string(out.numel()));
-  if (indices) {
-    if (op != ReduceOp::Max && op != ReduceOp::Min) fail(ErrorCode::Argument, name, "indices only for max/min", "indices");
-    if (indices->dtype != DType::Int64 || !indices->is_contiguous() || indices->numel() != kept)
-      fail(ErrorCode::Argument, name, "contiguous int64 indices of " + std::to_string(kept) + " elements", "another tensor");
-  }
-  bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::Argmax || op == ReduceOp::Argmin;
-  if (R == 0 && needs_element && kept > 0) fail(ErrorCode::Shape, name, "a non-empty reduced dimension", "a dimension of size 0");
+  const cpu::ReduceSizes sizes = cpu::check_reduce_args(op, out, in, reduce_mask, indices);
+  const int64_t kept = sizes.kept, R = sizes.R;
   if (kept == 0) return;
 
   // (outer, R, inner) as a view when the input is contiguous and the reduced dims are one block.
