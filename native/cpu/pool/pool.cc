@@ -15,39 +15,12 @@
 namespace dendrite::cpu {
 namespace {
 
-struct Planes {
-  int64_t planes, H, W, OH, OW;
-};
+using Planes = PoolPlanes;
 
 void check_layout(const char* op, const char* what, const TensorDesc& t, DType dtype) {
   if (t.ndim != 4) fail(ErrorCode::Shape, op, std::string(what) + " of shape [N, C, H, W]", shape_str(t.shape, t.ndim));
   if (t.dtype != dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(dtype), dtype_name(t.dtype));
   if (!t.is_contiguous()) fail(ErrorCode::Argument, op, std::string("a contiguous ") + what, "a strided view");
-}
-
-// in [N, C, H, W] and out [N, C, OH, OW] with the same N and C.
-Planes planes_of(const char* op, const TensorDesc& in, const TensorDesc& out) {
-  if (!dtype_is_float(in.dtype)) fail(ErrorCode::DType, op, "a float32 or float64 input", dtype_name(in.dtype));
-  check_layout(op, "input", in, in.dtype);
-  check_layout(op, "output", out, in.dtype);
-  if (out.shape[0] != in.shape[0] || out.shape[1] != in.shape[1])
-    fail(ErrorCode::Shape, op, "output of shape [" + std::to_string(in.shape[0]) + ", " + std::to_string(in.shape[1]) + ", *, *]",
-         shape_str(out.shape, 4));
-  return {in.shape[0] * in.shape[1], in.shape[2], in.shape[3], out.shape[2], out.shape[3]};
-}
-
-void check_indices(const char* op, const TensorDesc& indices, const TensorDesc& out) {
-  if (indices.dtype != DType::Int64) fail(ErrorCode::DType, op, "int64 indices", dtype_name(indices.dtype));
-  if (!indices.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous indices", "a strided view");
-  if (indices.ndim != 4 || !std::equal(indices.shape, indices.shape + 4, out.shape))
-    fail(ErrorCode::Shape, op, "indices of shape " + shape_str(out.shape, 4), shape_str(indices.shape, indices.ndim));
-}
-
-void check_params(const char* op, const PoolParams& p) {
-  if (p.kernel_h < 1 || p.kernel_w < 1) fail(ErrorCode::Argument, op, "kernel sizes >= 1", std::to_string(p.kernel_h) + ", " + std::to_string(p.kernel_w));
-  if (p.stride_h < 1 || p.stride_w < 1) fail(ErrorCode::Argument, op, "strides >= 1", std::to_string(p.stride_h) + ", " + std::to_string(p.stride_w));
-  if (p.dil_h < 1 || p.dil_w < 1) fail(ErrorCode::Argument, op, "dilations >= 1", std::to_string(p.dil_h) + ", " + std::to_string(p.dil_w));
-  if (p.pad_h < 0 || p.pad_w < 0) fail(ErrorCode::Argument, op, "paddings >= 0", std::to_string(p.pad_h) + ", " + std::to_string(p.pad_w));
 }
 
 template <class F>
@@ -114,12 +87,37 @@ inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return ((o + 1
 
 }  // namespace
 
+// in [N, C, H, W] and out [N, C, OH, OW] with the same N and C.
+PoolPlanes check_pool_planes(const char* op, const TensorDesc& in, const TensorDesc& out) {
+  if (!dtype_is_float(in.dtype)) fail(ErrorCode::DType, op, "a float32 or float64 input", dtype_name(in.dtype));
+  check_layout(op, "input", in, in.dtype);
+  check_layout(op, "output", out, in.dtype);
+  if (out.shape[0] != in.shape[0] || out.shape[1] != in.shape[1])
+    fail(ErrorCode::Shape, op, "output of shape [" + std::to_string(in.shape[0]) + ", " + std::to_string(in.shape[1]) + ", *, *]",
+         shape_str(out.shape, 4));
+  return {in.shape[0] * in.shape[1], in.shape[2], in.shape[3], out.shape[2], out.shape[3]};
+}
+
+void check_pool_indices(const char* op, const TensorDesc& indices, const TensorDesc& out) {
+  if (indices.dtype != DType::Int64) fail(ErrorCode::DType, op, "int64 indices", dtype_name(indices.dtype));
+  if (!indices.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous indices", "a strided view");
+  if (indices.ndim != 4 || !std::equal(indices.shape, indices.shape + 4, out.shape))
+    fail(ErrorCode::Shape, op, "indices of shape " + shape_str(out.shape, 4), shape_str(indices.shape, indices.ndim));
+}
+
+void check_pool_params(const char* op, const PoolParams& p) {
+  if (p.kernel_h < 1 || p.kernel_w < 1) fail(ErrorCode::Argument, op, "kernel sizes >= 1", std::to_string(p.kernel_h) + ", " + std::to_string(p.kernel_w));
+  if (p.stride_h < 1 || p.stride_w < 1) fail(ErrorCode::Argument, op, "strides >= 1", std::to_string(p.stride_h) + ", " + std::to_string(p.stride_w));
+  if (p.dil_h < 1 || p.dil_w < 1) fail(ErrorCode::Argument, op, "dilations >= 1", std::to_string(p.dil_h) + ", " + std::to_string(p.dil_w));
+  if (p.pad_h < 0 || p.pad_w < 0) fail(ErrorCode::Argument, op, "paddings >= 0", std::to_string(p.pad_h) + ", " + std::to_string(p.pad_w));
+}
+
 void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x, const PoolParams& p) {
   const char* op = "maxPool2d";
   const bool ignore_nan = p.ignore_nan;
-  check_params(op, p);
-  Planes g = planes_of(op, x, y);
-  check_indices(op, indices, y);
+  check_pool_params(op, p);
+  Planes g = check_pool_planes(op, x, y);
+  check_pool_indices(op, indices, y);
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.ptr<T>();
@@ -186,8 +184,8 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
 
 void max_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const TensorDesc& indices) {
   const char* op = "maxPool2d backward";
-  Planes g = planes_of(op, gx, gy);
-  check_indices(op, indices, gy);
+  Planes g = check_pool_planes(op, gx, gy);
+  check_pool_indices(op, indices, gy);
   dispatch_float(gx.dtype, [&](auto tag) {
     using T = decltype(tag);
     const int64_t HW = g.H * g.W, P = g.OH * g.OW;
@@ -233,8 +231,8 @@ inline AvgWindow avg_window(int64_t oh, int64_t ow, const Planes& g, const PoolP
 void avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x, const PoolParams& p, bool count_include_pad,
                         int64_t divisor_override) {
   const char* op = "avgPool2d";
-  check_params(op, p);
-  Planes g = planes_of(op, x, y);
+  check_pool_params(op, p);
+  Planes g = check_pool_planes(op, x, y);
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.ptr<T>();
@@ -276,8 +274,8 @@ void avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x, const PoolPara
 void avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const PoolParams& p, bool count_include_pad,
                          int64_t divisor_override) {
   const char* op = "avgPool2d backward";
-  check_params(op, p);
-  Planes g = planes_of(op, gx, gy);
+  check_pool_params(op, p);
+  Planes g = check_pool_planes(op, gx, gy);
   dispatch_float(gx.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* gxs = gx.ptr<T>();
@@ -299,7 +297,7 @@ void avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const PoolP
 
 void adaptive_avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x) {
   const char* op = "adaptiveAvgPool2d";
-  Planes g = planes_of(op, x, y);
+  Planes g = check_pool_planes(op, x, y);
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.ptr<T>();
@@ -324,7 +322,7 @@ void adaptive_avg_pool2d_forward(const TensorDesc& y, const TensorDesc& x) {
 
 void adaptive_avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy) {
   const char* op = "adaptiveAvgPool2d backward";
-  Planes g = planes_of(op, gx, gy);
+  Planes g = check_pool_planes(op, gx, gy);
   dispatch_float(gx.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* gxs = gx.ptr<T>();
@@ -350,8 +348,8 @@ void adaptive_avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy) {
 
 void adaptive_max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x) {
   const char* op = "adaptiveMaxPool2d";
-  Planes g = planes_of(op, x, y);
-  check_indices(op, indices, y);
+  Planes g = check_pool_planes(op, x, y);
+  check_pool_indices(op, indices, y);
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.ptr<T>();

@@ -15,6 +15,18 @@ struct PoolParams {
 };
 
 // x [N, C, H, W]; y, indices [N, C, OH, OW]. NaN wins, as in PyTorch, unless p.ignore_nan.
+// [N, C, H, W] input and [N, C, OH, OW] output as N * C independent planes.
+struct PoolPlanes {
+  int64_t planes, H, W, OH, OW;
+};
+
+// The argument checks of the pooling drivers, shared by the CPU and CUDA ones so both throw the
+// same errors: float input and output of one dtype, contiguous, 4-d, with the same N and C;
+// int64 indices of the output's shape; window sizes, strides and dilations >= 1, paddings >= 0.
+PoolPlanes check_pool_planes(const char* op, const TensorDesc& in, const TensorDesc& out);
+void check_pool_indices(const char* op, const TensorDesc& indices, const TensorDesc& out);
+void check_pool_params(const char* op, const PoolParams& p);
+
 void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x, const PoolParams& p);
 // gx = 0, then gx[plane][indices] += gy (the backward of max and adaptive max pooling).
 void max_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const TensorDesc& indices);

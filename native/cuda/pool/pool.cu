@@ -1,7 +1,7 @@
 // Pooling and one-dim resampling on CUDA: one thread per output element in the forwards, one per
 // input element in the backwards (a gather over the outputs whose window can hold it, see
-// pool_math.cuh), grid-stride loops with int64 indices. The arguments are validated here as on
-// the CPU (native/cpu/pool/pool.cc), so both devices reject the same calls the same way.
+// pool_math.cuh), grid-stride loops with int64 indices. The pooling arguments go through the CPU's
+// checks (native/cpu/pool/pool.h), so both devices reject the same calls the same way.
 #include <string>
 #include "../core/cuda_utils.cuh"
 #include "pool.h"
@@ -18,39 +18,13 @@ void check_float(const char* op, const TensorDesc& t) {
     fail(ErrorCode::DType, op, "a float32 or float64 input", dtype_name(t.dtype));
 }
 
-void check_layout(const char* op, const char* what, const TensorDesc& t, DType dtype) {
-  if (t.ndim != 4) fail(ErrorCode::Shape, op, std::string(what) + " of shape [N, C, H, W]", shape_str(t.shape, t.ndim));
-  if (t.dtype != dtype) fail(ErrorCode::DType, op, std::string(what) + " of dtype " + dtype_name(dtype), dtype_name(t.dtype));
-  if (!t.is_contiguous()) fail(ErrorCode::Argument, op, std::string("a contiguous ") + what, "a strided view");
-}
-
 Planes planes_of(const char* op, const TensorDesc& in, const TensorDesc& out) {
-  check_float(op, in);
-  check_layout(op, "input", in, in.dtype);
-  check_layout(op, "output", out, in.dtype);
-  if (out.shape[0] != in.shape[0] || out.shape[1] != in.shape[1])
-    fail(ErrorCode::Shape, op, "output of shape [" + std::to_string(in.shape[0]) + ", " + std::to_string(in.shape[1]) + ", *, *]",
-         shape_str(out.shape, 4));
-  return {in.shape[0] * in.shape[1], in.shape[2], in.shape[3], out.shape[2], out.shape[3]};
-}
-
-void check_indices(const char* op, const TensorDesc& indices, const TensorDesc& out) {
-  if (indices.dtype != DType::Int64) fail(ErrorCode::DType, op, "int64 indices", dtype_name(indices.dtype));
-  if (!indices.is_contiguous()) fail(ErrorCode::Argument, op, "contiguous indices", "a strided view");
-  bool same = indices.ndim == 4;
-  for (int d = 0; same && d < 4; ++d) same = indices.shape[d] == out.shape[d];
-  if (!same) fail(ErrorCode::Shape, op, "indices of shape " + shape_str(out.shape, 4), shape_str(indices.shape, indices.ndim));
+  const cpu::PoolPlanes g = cpu::check_pool_planes(op, in, out);
+  return {g.planes, g.H, g.W, g.OH, g.OW};
 }
 
 Window window_of(const char* op, const cpu::PoolParams& p) {
-  if (p.kernel_h < 1 || p.kernel_w < 1)
-    fail(ErrorCode::Argument, op, "kernel sizes >= 1", std::to_string(p.kernel_h) + ", " + std::to_string(p.kernel_w));
-  if (p.stride_h < 1 || p.stride_w < 1)
-    fail(ErrorCode::Argument, op, "strides >= 1", std::to_string(p.stride_h) + ", " + std::to_string(p.stride_w));
-  if (p.dil_h < 1 || p.dil_w < 1)
-    fail(ErrorCode::Argument, op, "dilations >= 1", std::to_string(p.dil_h) + ", " + std::to_string(p.dil_w));
-  if (p.pad_h < 0 || p.pad_w < 0)
-    fail(ErrorCode::Argument, op, "paddings >= 0", std::to_string(p.pad_h) + ", " + std::to_string(p.pad_w));
+  cpu::check_pool_params(op, p);
   return {p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w};
 }
 
@@ -186,7 +160,7 @@ void max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const Te
   const char* op = "maxPool2d";
   Window w = window_of(op, p);
   Planes g = planes_of(op, x, y);
-  check_indices(op, indices, y);
+  cpu::check_pool_indices(op, indices, y);
   const int64_t n = y.numel();
   if (n == 0) return;
   dispatch_float(x.dtype, [&](auto tag) {
@@ -202,7 +176,7 @@ void max_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy, const Tenso
   Window w{1, 1, 1, 1, 0, 0, 1, 1};
   if (p) w = window_of(op, *p);
   Planes g = planes_of(op, gx, gy);
-  check_indices(op, indices, gy);
+  cpu::check_pool_indices(op, indices, gy);
   const int64_t n = gx.numel();
   if (n == 0) return;
   // Adaptive windows are never empty (H, W >= 1 here); dilated ones can be (rare: checked per row
@@ -282,7 +256,7 @@ void adaptive_avg_pool2d_backward(const TensorDesc& gx, const TensorDesc& gy) {
 void adaptive_max_pool2d_forward(const TensorDesc& y, const TensorDesc& indices, const TensorDesc& x) {
   const char* op = "adaptiveMaxPool2d";
   Planes g = planes_of(op, x, y);
-  check_indices(op, indices, y);
+  cpu::check_pool_indices(op, indices, y);
   const int64_t n = y.numel();
   if (n == 0) return;
   if (g.H < 1 || g.W < 1) fail(ErrorCode::Shape, op, "a non-empty spatial size", shape_str(x.shape, 4));
