@@ -37,20 +37,28 @@ int64_t offset_of(const TensorDesc& t, const int64_t* idx) {
   return o;
 }
 
-// Checks index.shape fits `other` (all dims but dim) and every value is in [0, limit).
-void validate_gather_index(const char* op, const TensorDesc& index, const TensorDesc& other, int dim, int64_t limit) {
+// Checks index.shape fits `other` (all dims but dim).
+void check_index_fits(const char* op, const TensorDesc& index, const TensorDesc& other, int dim) {
   if (index.ndim != other.ndim) fail(ErrorCode::Shape, op, "index of rank " + std::to_string(other.ndim), "rank " + std::to_string(index.ndim));
   for (int d = 0; d < index.ndim; ++d)
     if (d != dim && index.shape[d] > other.shape[d])
       fail(ErrorCode::Shape, op, "index.shape[" + std::to_string(d) + "] <= " + std::to_string(other.shape[d]), std::to_string(index.shape[d]));
+}
+
+// Checks every value of an index of any rank is in [0, limit).
+void validate_index_values(const char* op, const TensorDesc& index, int64_t limit) {
   walk(index.shape, index.ndim, [&](int64_t, const int64_t* idx) {
     int64_t v = index_at(index, offset_of(index, idx));
     if (v < 0 || v >= limit) fail(ErrorCode::Index, op, "index values in [0, " + std::to_string(limit) + ")", std::to_string(v));
   });
 }
 
-void validate_1d_index(const char* op, const TensorDesc& index, int64_t limit) {
+void check_1d_index(const char* op, const TensorDesc& index) {
   if (index.ndim > 1) fail(ErrorCode::Shape, op, "a 1-D index", "rank " + std::to_string(index.ndim));
+}
+
+// Every value of a (checked) 1-D index in [0, limit).
+void validate_1d_values(const char* op, const TensorDesc& index, int64_t limit) {
   int64_t n = index.numel(), s = index.ndim ? index.strides[0] : 0;
   for (int64_t j = 0; j < n; ++j) {
     int64_t v = index_at(index, j * s);
@@ -60,14 +68,42 @@ void validate_1d_index(const char* op, const TensorDesc& index, int64_t limit) {
 
 }  // namespace
 
-void gather(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
+void check_gather_args(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
   check_index_dtype("gather", index);
   check_dim("gather", dim, in.ndim);
   if (out.dtype != in.dtype) fail(ErrorCode::DType, "gather", dtype_name(in.dtype), dtype_name(out.dtype));
   if (out.ndim != index.ndim) fail(ErrorCode::Shape, "gather", "out shaped like index", shape_str(out.shape, out.ndim));
   for (int d = 0; d < out.ndim; ++d)
     if (out.shape[d] != index.shape[d]) fail(ErrorCode::Shape, "gather", "out shaped like index", shape_str(out.shape, out.ndim));
-  validate_gather_index("gather", index, in, dim, in.ndim ? in.shape[dim] : 1);
+  check_index_fits("gather", index, in, dim);
+}
+
+void check_index_select_args(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
+  check_index_dtype("indexSelect", index);
+  check_dim("indexSelect", dim, in.ndim);
+  if (out.dtype != in.dtype) fail(ErrorCode::DType, "indexSelect", dtype_name(in.dtype), dtype_name(out.dtype));
+  if (out.ndim != in.ndim) fail(ErrorCode::Shape, "indexSelect", "out of rank " + std::to_string(in.ndim), std::to_string(out.ndim));
+  for (int d = 0; d < in.ndim; ++d)
+    if (d != dim && out.shape[d] != in.shape[d]) fail(ErrorCode::Shape, "indexSelect", "out matching input off dim", shape_str(out.shape, out.ndim));
+  int64_t n = index.numel();
+  if (in.ndim && out.shape[dim] != n) fail(ErrorCode::Shape, "indexSelect", "out.shape[dim] == index.numel()", std::to_string(out.shape[dim]));
+  check_1d_index("indexSelect", index);
+}
+
+void check_index_add_args(const TensorDesc& out, int dim, const TensorDesc& index, const TensorDesc& src) {
+  check_index_dtype("indexAdd", index);
+  check_dim("indexAdd", dim, out.ndim);
+  if (out.dtype != src.dtype) fail(ErrorCode::DType, "indexAdd", dtype_name(out.dtype), dtype_name(src.dtype));
+  if (src.ndim != out.ndim) fail(ErrorCode::Shape, "indexAdd", "src of rank " + std::to_string(out.ndim), std::to_string(src.ndim));
+  int64_t n = index.numel();
+  for (int d = 0; d < out.ndim; ++d)
+    if ((d == dim ? n : out.shape[d]) != src.shape[d]) fail(ErrorCode::Shape, "indexAdd", "src matching out off dim, index.numel() on dim", shape_str(src.shape, src.ndim));
+  check_1d_index("indexAdd", index);
+}
+
+void gather(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
+  check_gather_args(out, in, dim, index);
+  validate_index_values("gather", index, in.ndim ? in.shape[dim] : 1);
   dispatch_dtype(in.dtype, [&](auto tag) {
     using T = decltype(tag);
     walk(index.shape, index.ndim, [&](int64_t, const int64_t* idx) {
@@ -82,7 +118,8 @@ void scatter_add(const TensorDesc& out, int dim, const TensorDesc& index, const 
   check_index_dtype("scatterAdd", index);
   check_dim("scatterAdd", dim, out.ndim);
   if (out.dtype != src.dtype) fail(ErrorCode::DType, "scatterAdd", dtype_name(out.dtype), dtype_name(src.dtype));
-  validate_gather_index("scatterAdd", index, src, -1, out.ndim ? out.shape[dim] : 1);
+  check_index_fits("scatterAdd", index, src, -1);
+  validate_index_values("scatterAdd", index, out.ndim ? out.shape[dim] : 1);
   for (int d = 0; d < index.ndim; ++d)
     if (d != dim && index.shape[d] > out.shape[d])
       fail(ErrorCode::Shape, "scatterAdd", "index.shape[" + std::to_string(d) + "] <= " + std::to_string(out.shape[d]), std::to_string(index.shape[d]));
@@ -98,15 +135,8 @@ void scatter_add(const TensorDesc& out, int dim, const TensorDesc& index, const 
 }
 
 void index_select(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
-  check_index_dtype("indexSelect", index);
-  check_dim("indexSelect", dim, in.ndim);
-  if (out.dtype != in.dtype) fail(ErrorCode::DType, "indexSelect", dtype_name(in.dtype), dtype_name(out.dtype));
-  if (out.ndim != in.ndim) fail(ErrorCode::Shape, "indexSelect", "out of rank " + std::to_string(in.ndim), std::to_string(out.ndim));
-  for (int d = 0; d < in.ndim; ++d)
-    if (d != dim && out.shape[d] != in.shape[d]) fail(ErrorCode::Shape, "indexSelect", "out matching input off dim", shape_str(out.shape, out.ndim));
-  int64_t n = index.numel();
-  if (in.ndim && out.shape[dim] != n) fail(ErrorCode::Shape, "indexSelect", "out.shape[dim] == index.numel()", std::to_string(out.shape[dim]));
-  validate_1d_index("indexSelect", index, in.ndim ? in.shape[dim] : 1);
+  check_index_select_args(out, in, dim, index);
+  validate_1d_values("indexSelect", index, in.ndim ? in.shape[dim] : 1);
   int64_t is = index.ndim ? index.strides[0] : 0;
   dispatch_dtype(in.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -132,14 +162,8 @@ void index_select(const TensorDesc& out, const TensorDesc& in, int dim, const Te
 }
 
 void index_add(const TensorDesc& out, int dim, const TensorDesc& index, const TensorDesc& src) {
-  check_index_dtype("indexAdd", index);
-  check_dim("indexAdd", dim, out.ndim);
-  if (out.dtype != src.dtype) fail(ErrorCode::DType, "indexAdd", dtype_name(out.dtype), dtype_name(src.dtype));
-  if (src.ndim != out.ndim) fail(ErrorCode::Shape, "indexAdd", "src of rank " + std::to_string(out.ndim), std::to_string(src.ndim));
-  int64_t n = index.numel();
-  for (int d = 0; d < out.ndim; ++d)
-    if ((d == dim ? n : out.shape[d]) != src.shape[d]) fail(ErrorCode::Shape, "indexAdd", "src matching out off dim, index.numel() on dim", shape_str(src.shape, src.ndim));
-  validate_1d_index("indexAdd", index, out.ndim ? out.shape[dim] : 1);
+  check_index_add_args(out, dim, index, src);
+  validate_1d_values("indexAdd", index, out.ndim ? out.shape[dim] : 1);
   int64_t is = index.ndim ? index.strides[0] : 0;
   dispatch_dtype(out.dtype, [&](auto tag) {
     using T = decltype(tag);

@@ -15,4 +15,11 @@ void index_select(const TensorDesc& out, const TensorDesc& in, int dim, const Te
 // out.narrow(dim, index[j], 1) += src.narrow(dim, j, 1); the adjoint of index_select.
 void index_add(const TensorDesc& out, int dim, const TensorDesc& index, const TensorDesc& src);
 
+// The dtype, dim and shape checks of gather / index_select / index_add (not the index values:
+// each device reads those where the index lives), shared by the CPU and CUDA drivers so both
+// throw the same errors. scatter_add's checks run in another order on each device and stay there.
+void check_gather_args(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index);
+void check_index_select_args(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index);
+void check_index_add_args(const TensorDesc& out, int dim, const TensorDesc& index, const TensorDesc& src);
+
 }  // namespace dendrite::cpu

@@ -4,6 +4,7 @@
 // (one small synchronous copy), so a bad index throws ERR_INDEX and leaves `out` untouched.
 // The accumulating ops use atomics (byte-sized types through a compare-and-swap on their word).
 #include <string>
+#include "../../cpu/index/index.h"
 #include "../core/cuda_utils.cuh"
 
 namespace dendrite::cuda {
@@ -163,16 +164,7 @@ __global__ void index_add_kernel(T* out, const T* src, const void* index, bool w
 }  // namespace
 
 void gather(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
-  check_index_dtype("gather", index);
-  check_dim("gather", dim, in.ndim);
-  if (out.dtype != in.dtype) fail(ErrorCode::DType, "gather", dtype_name(in.dtype), dtype_name(out.dtype));
-  if (out.ndim != index.ndim) fail(ErrorCode::Shape, "gather", "out shaped like index", shape_str(out.shape, out.ndim));
-  for (int d = 0; d < out.ndim; ++d)
-    if (out.shape[d] != index.shape[d]) fail(ErrorCode::Shape, "gather", "out shaped like index", shape_str(out.shape, out.ndim));
-  if (index.ndim != in.ndim) fail(ErrorCode::Shape, "gather", "index of rank " + std::to_string(in.ndim), "rank " + std::to_string(index.ndim));
-  for (int d = 0; d < index.ndim; ++d)
-    if (d != dim && index.shape[d] > in.shape[d])
-      fail(ErrorCode::Shape, "gather", "index.shape[" + std::to_string(d) + "] <= " + std::to_string(in.shape[d]), std::to_string(index.shape[d]));
+  cpu::check_gather_args(out, in, dim, index);
   validate_values("gather", index, in.ndim ? in.shape[dim] : 1);
   int64_t n = index.numel();
   if (n == 0) return;
@@ -212,15 +204,7 @@ void scatter_add(const TensorDesc& out, int dim, const TensorDesc& index, const 
 }
 
 void index_select(const TensorDesc& out, const TensorDesc& in, int dim, const TensorDesc& index) {
-  check_index_dtype("indexSelect", index);
-  check_dim("indexSelect", dim, in.ndim);
-  if (out.dtype != in.dtype) fail(ErrorCode::DType, "indexSelect", dtype_name(in.dtype), dtype_name(out.dtype));
-  if (out.ndim != in.ndim) fail(ErrorCode::Shape, "indexSelect", "out of rank " + std::to_string(in.ndim), std::to_string(out.ndim));
-  for (int d = 0; d < in.ndim; ++d)
-    if (d != dim && out.shape[d] != in.shape[d]) fail(ErrorCode::Shape, "indexSelect", "out matching input off dim", shape_str(out.shape, out.ndim));
-  int64_t k = index.numel();
-  if (in.ndim && out.shape[dim] != k) fail(ErrorCode::Shape, "indexSelect", "out.shape[dim] == index.numel()", std::to_string(out.shape[dim]));
-  if (index.ndim > 1) fail(ErrorCode::Shape, "indexSelect", "a 1-D index", "rank " + std::to_string(index.ndim));
+  cpu::check_index_select_args(out, in, dim, index);
   validate_values("indexSelect", index, in.ndim ? in.shape[dim] : 1);
   int64_t n = out.numel();
   if (n == 0) return;
@@ -236,15 +220,7 @@ void index_select(const TensorDesc& out, const TensorDesc& in, int dim, const Te
 }
 
 void index_add(const TensorDesc& out, int dim, const TensorDesc& index, const TensorDesc& src) {
-  check_index_dtype("indexAdd", index);
-  check_dim("indexAdd", dim, out.ndim);
-  if (out.dtype != src.dtype) fail(ErrorCode::DType, "indexAdd", dtype_name(out.dtype), dtype_name(src.dtype));
-  if (src.ndim != out.ndim) fail(ErrorCode::Shape, "indexAdd", "src of rank " + std::to_string(out.ndim), std::to_string(src.ndim));
-  int64_t k = index.numel();
-  for (int d = 0; d < out.ndim; ++d)
-    if ((d == dim ? k : out.shape[d]) != src.shape[d])
-      fail(ErrorCode::Shape, "indexAdd", "src matching out off dim, index.numel() on dim", shape_str(src.shape, src.ndim));
-  if (index.ndim > 1) fail(ErrorCode::Shape, "indexAdd", "a 1-D index", "rank " + std::to_string(index.ndim));
+  cpu::check_index_add_args(out, dim, index, src);
   validate_values("indexAdd", index, out.ndim ? out.shape[dim] : 1);
   int64_t n = src.numel();
   if (n == 0) return;
