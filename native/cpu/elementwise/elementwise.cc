@@ -205,13 +205,6 @@ const ElementwiseTable& table() {
   return tables.active();
 }
 
-void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& in) {
-  if (in.ndim != out.ndim) fail(ErrorCode::Shape, op, "an operand of rank " + std::to_string(out.ndim), "rank " + std::to_string(in.ndim));
-  for (int i = 0; i < out.ndim; ++i)
-    if (in.shape[i] != out.shape[i])
-      fail(ErrorCode::Shape, op, "operands of shape " + shape_str(out.shape, out.ndim), shape_str(in.shape, in.ndim));
-}
-
 // to_bool is a runtime flag: bool and uint8 share the C++ type bool_t = uint8_t, so the
 // type alone cannot tell a cast to bool (0/1) from one to uint8 (the value).
 template <class From, class To>
@@ -259,9 +252,26 @@ bool binary_is_comparison(BinaryOp op) {
   }
 }
 
+void check_elementwise_shape(const char* op, const TensorDesc& out, const TensorDesc& in) {
+  if (in.ndim != out.ndim) fail(ErrorCode::Shape, op, "an operand of rank " + std::to_string(out.ndim), "rank " + std::to_string(in.ndim));
+  for (int i = 0; i < out.ndim; ++i)
+    if (in.shape[i] != out.shape[i])
+      fail(ErrorCode::Shape, op, "operands of shape " + shape_str(out.shape, out.ndim), shape_str(in.shape, in.ndim));
+}
+
+void check_where_args(const TensorDesc& out, const TensorDesc& cond, const TensorDesc& a, const TensorDesc& b) {
+  check_elementwise_shape("where", out, cond);
+  check_elementwise_shape("where", out, a);
+  check_elementwise_shape("where", out, b);
+  if (cond.dtype != DType::Bool) fail(ErrorCode::DType, "where", "a bool condition", dtype_name(cond.dtype));
+  if (a.dtype != b.dtype || out.dtype != a.dtype)
+    fail(ErrorCode::DType, "where", std::string("x, y and out of one dtype, ") + dtype_name(out.dtype),
+         std::string(dtype_name(a.dtype)) + " and " + dtype_name(b.dtype));
+}
+
 void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p) {
   const char* name = kUnaryNames[static_cast<int>(op)];
-  check_same_shape(name, out, in);
+  check_elementwise_shape(name, out, in);
   const TensorDesc* descs[2] = {&out, &in};
   StridedOperands it(descs, 2);
   if (op == UnaryOp::Cast) {
@@ -296,8 +306,8 @@ void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p) 
 
 void binary(BinaryOp op, const TensorDesc& out, const TensorDesc& a, const TensorDesc& b, OpParams p) {
   const char* name = kBinaryNames[static_cast<int>(op)];
-  check_same_shape(name, out, a);
-  check_same_shape(name, out, b);
+  check_elementwise_shape(name, out, a);
+  check_elementwise_shape(name, out, b);
   if (a.dtype != b.dtype) fail(ErrorCode::DType, name, std::string("operands of one dtype, ") + dtype_name(a.dtype), dtype_name(b.dtype));
   bool cmp = binary_is_comparison(op);
   DType want = cmp ? DType::Bool : a.dtype;
@@ -333,13 +343,7 @@ void binary(BinaryOp op, const TensorDesc& out, const TensorDesc& a, const Tenso
 }
 
 void where(const TensorDesc& out, const TensorDesc& cond, const TensorDesc& a, const TensorDesc& b) {
-  check_same_shape("where", out, cond);
-  check_same_shape("where", out, a);
-  check_same_shape("where", out, b);
-  if (cond.dtype != DType::Bool) fail(ErrorCode::DType, "where", "a bool condition", dtype_name(cond.dtype));
-  if (a.dtype != b.dtype || out.dtype != a.dtype)
-    fail(ErrorCode::DType, "where", std::string("x, y and out of one dtype, ") + dtype_name(out.dtype),
-         std::string(dtype_name(a.dtype)) + " and " + dtype_name(b.dtype));
+  check_where_args(out, cond, a, b);
   const TensorDesc* descs[4] = {&out, &cond, &a, &b};
   StridedOperands it(descs, 4);
   dispatch_dtype(a.dtype, [&](auto tag) {

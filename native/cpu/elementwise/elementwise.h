@@ -51,6 +51,12 @@ void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p);
 void binary(BinaryOp op, const TensorDesc& out, const TensorDesc& a, const TensorDesc& b, OpParams p);
 void where(const TensorDesc& out, const TensorDesc& cond, const TensorDesc& a, const TensorDesc& b);
 
+// Argument checks shared by the CPU and CUDA drivers, so both throw the same errors: `in` has
+// out's shape (rank, then every dim); where's operands have out's shape, cond is bool, and x, y
+// and out share one dtype.
+void check_elementwise_shape(const char* op, const TensorDesc& out, const TensorDesc& in);
+void check_where_args(const TensorDesc& out, const TensorDesc& cond, const TensorDesc& a, const TensorDesc& b);
+
 // Contiguous float32 fast paths, one table per ISA. n elements; a_stride/b_stride are 0 (a
 // broadcast scalar) or 1.
 using UnaryF32Fn = void (*)(float* out, const float* in, int64_t n, OpParams p);

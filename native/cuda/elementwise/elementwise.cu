@@ -190,17 +190,10 @@ void launch_map2(const char* op, const TensorDesc& out, const TensorDesc& a, con
 const char* unary_name(UnaryOp op) { return cpu::unary_op_names()[static_cast<int>(op)]; }
 const char* binary_name(BinaryOp op) { return cpu::binary_op_names()[static_cast<int>(op)]; }
 
-void check_same_shape(const char* op, const TensorDesc& out, const TensorDesc& in) {
-  if (in.ndim != out.ndim) fail(ErrorCode::Shape, op, "an operand of rank " + std::to_string(out.ndim), "rank " + std::to_string(in.ndim));
-  for (int i = 0; i < out.ndim; ++i)
-    if (in.shape[i] != out.shape[i])
-      fail(ErrorCode::Shape, op, "operands of shape " + shape_str(out.shape, out.ndim), shape_str(in.shape, in.ndim));
-}
-
 void check_binary(BinaryOp op, const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
   const char* name = binary_name(op);
-  check_same_shape(name, out, a);
-  check_same_shape(name, out, b);
+  cpu::check_elementwise_shape(name, out, a);
+  cpu::check_elementwise_shape(name, out, b);
   if (a.dtype != b.dtype) fail(ErrorCode::DType, name, std::string("operands of one dtype, ") + dtype_name(a.dtype), dtype_name(b.dtype));
   DType want = cpu::binary_is_comparison(op) ? DType::Bool : a.dtype;
   if (out.dtype != want) fail(ErrorCode::DType, name, std::string("an output of dtype ") + dtype_name(want), dtype_name(out.dtype));
@@ -212,7 +205,7 @@ void check_binary(BinaryOp op, const TensorDesc& out, const TensorDesc& a, const
 
 void unary(UnaryOp op, const TensorDesc& out, const TensorDesc& in, OpParams p) {
   const char* name = unary_name(op);
-  check_same_shape(name, out, in);
+  cpu::check_elementwise_shape(name, out, in);
   if (op == UnaryOp::Cast) {
     // Same-dtype dense copies (contiguous(), clone(), to()) are one memcpy on the stream.
     if (out.dtype == in.dtype && out.dtype != DType::Bool && out.is_contiguous() && in.is_contiguous()) {
@@ -269,13 +262,7 @@ void binary_scalar(BinaryOp op, const TensorDesc& out, const TensorDesc& t, doub
 }
 
 void where(const TensorDesc& out, const TensorDesc& cond, const TensorDesc& a, const TensorDesc& b) {
-  check_same_shape("where", out, cond);
-  check_same_shape("where", out, a);
-  check_same_shape("where", out, b);
-  if (cond.dtype != DType::Bool) fail(ErrorCode::DType, "where", "a bool condition", dtype_name(cond.dtype));
-  if (a.dtype != b.dtype || out.dtype != a.dtype)
-    fail(ErrorCode::DType, "where", std::string("x, y and out of one dtype, ") + dtype_name(out.dtype),
-         std::string(dtype_name(a.dtype)) + " and " + dtype_name(b.dtype));
+  cpu::check_where_args(out, cond, a, b);
   int64_t n = out.numel();
   if (n == 0) return;
   const TensorDesc* descs[4] = {&out, &cond, &a, &b};
