@@ -184,8 +184,8 @@ DType expected_out_dtype(ReduceOp op, DType in) {
 
 const char* const* reduce_op_names() { return kReduceNames; }
 
-ReduceSizes check_reduce_args(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
-                              const TensorDesc* indices) {
+ReducePlan plan_reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
+                       const TensorDesc* indices) {
   const char* name = kReduceNames[static_cast<int>(op)];
   bool float_only = op == ReduceOp::Mean || op == ReduceOp::Var || op == ReduceOp::LogSumExp;
   if (float_only && !dtype_is_float(in.dtype)) fail(ErrorCode::DType, name, "a floating-point input", dtype_name(in.dtype));
@@ -203,15 +203,6 @@ ReduceSizes check_reduce_args(ReduceOp op, const TensorDesc& out, const TensorDe
   bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::Argmax || op == ReduceOp::Argmin;
   if (R == 0 && needs_element && kept > 0)
     fail(ErrorCode::Shape, name, "a non-empty reduced dimension", "a dimension of size 0");
-  return {kept, R};
-}
-
-void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
-            const TensorDesc* indices) {
-  const ReduceSizes sizes = check_reduce_args(op, out, in, reduce_mask, indices);
-  const int64_t kept = sizes.kept, R = sizes.R;
-  if (kept == 0) return;
-
   // (outer, R, inner) as a view when the input is contiguous and the reduced dims are one block.
   int first = -1, last = -1;
   bool block = true;
@@ -232,7 +223,17 @@ void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool
     for (int d = 0; d < first; ++d) outer *= in.shape[d];
     for (int d = last + 1; d < in.ndim; ++d) inner *= in.shape[d];
   }
-  if (!block || !in.is_contiguous()) {
+  return {kept, R, outer, inner, block && in.is_contiguous()};
+}
+
+void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
+            const TensorDesc* indices) {
+  const ReducePlan plan = plan_reduce(op, out, in, reduce_mask, indices);
+  const int64_t kept = plan.kept, R = plan.R;
+  if (kept == 0) return;
+
+  const int64_t outer = plan.outer, inner = plan.inner;
+  if (!plan.in_place) {
     // Permute kept dims first, reduced dims last, and copy to a contiguous buffer.
     TensorDesc permuted = in;
     int k = 0;

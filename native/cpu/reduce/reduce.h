@@ -24,14 +24,17 @@ const char* const* reduce_op_names();
 void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
             const TensorDesc* indices);
 
-// The element counts of a reduction: kept (= out's numel) and R (reduced per output element).
-struct ReduceSizes {
-  int64_t kept, R;
+// What a reduction runs over: kept (= out's numel) outputs of R elements each; when in_place, the
+// input is contiguous and its reduced dims (those of size > 1) form one block, so it is read as
+// [outer, R, inner] where it lies; otherwise the drivers copy it with the kept dims first.
+struct ReducePlan {
+  int64_t kept, R, outer, inner;
+  bool in_place;
 };
-// The argument checks of reduce (dtypes, output size, indices, empty reduced dims), shared by the
-// CPU and CUDA drivers so both throw the same errors.
-ReduceSizes check_reduce_args(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
-                              const TensorDesc* indices);
+// The argument checks of reduce (dtypes, output size, indices, empty reduced dims) and the plan
+// above, shared by the CPU and CUDA drivers so both throw the same errors and split alike.
+ReducePlan plan_reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask,
+                       const TensorDesc* indices);
 
 // Contiguous float32 line kernels, one table per ISA; null entries fall back to scalar.
 struct ReduceTable {

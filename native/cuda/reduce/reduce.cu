@@ -354,31 +354,13 @@ void dispatch_op(ReduceOp op, const char* name, const void* x, int64_t outer, in
 void reduce(ReduceOp op, const TensorDesc& out, const TensorDesc& in, const bool* reduce_mask, double correction,
             const TensorDesc* indices) {
   const char* name = cpu::reduce_op_names()[static_cast<int>(op)];
-  const cpu::ReduceSizes sizes = cpu::check_reduce_args(op, out, in, reduce_mask, indices);
-  const int64_t kept = sizes.kept, R = sizes.R;
+  const cpu::ReducePlan plan = cpu::plan_reduce(op, out, in, reduce_mask, indices);
+  const int64_t kept = plan.kept, R = plan.R;
   if (kept == 0) return;
 
-  // (outer, R, inner) as a view when the input is contiguous and the reduced dims are one block.
-  int first = -1, last = -1;
-  bool block = true;
-  for (int d = 0; d < in.ndim; ++d) {
-    if (!reduce_mask[d] || in.shape[d] == 1) continue;
-    if (first < 0) first = d;
-    else if (last != d - 1) {
-      for (int e = last + 1; e < d; ++e) if (in.shape[e] != 1) block = false;
-    }
-    last = d;
-  }
-  int64_t outer = 1, inner = 1;
-  if (first < 0) {
-    inner = kept;
-    if (!in.is_contiguous()) block = false;
-  } else {
-    for (int d = 0; d < first; ++d) outer *= in.shape[d];
-    for (int d = last + 1; d < in.ndim; ++d) inner *= in.shape[d];
-  }
+  const int64_t outer = plan.outer, inner = plan.inner;
   int64_t* idx = indices ? indices->ptr<int64_t>() : nullptr;
-  if (!block || !in.is_contiguous()) {
+  if (!plan.in_place) {
     // Kept dims first, reduced dims last, copied to a contiguous scratch buffer.
     TensorDesc permuted = in;
     int k = 0;
