@@ -6,7 +6,9 @@
 // SGEMM: dt.cuda.sgemm into preallocated device buffers (what the kernel costs), timed over
 // repeated launches between two synchronisations, median of rounds. Add: out = a + b on 1e8
 // floats, bytes moved = 3 x 4 x n. Tiny add: 10,000 calls of a 1-element add from JS, then a
-// synchronisation, per call (the JS -> N-API -> launch path).
+// synchronisation, per call (the JS -> N-API -> launch path). The last three default shapes take
+// the split-K path (an LSTM step, an LSTM weight gradient, one long-K tile): run once more with
+// DENDRITE_CUDA_SPLIT_K=0 for the one-pass figures.
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
 };
-const SHAPES = opt('shapes', '1024x1024x1024,2048x2048x2048,4096x4096x4096,8192x8192x8192,12544x64x576,256x1024x1024,1x1000x4096')
+const SHAPES = opt('shapes', '1024x1024x1024,2048x2048x2048,4096x4096x4096,8192x8192x8192,12544x64x576,256x1024x1024,1x1000x4096,64x1024x256,1024x256x4096,128x128x4096')
   .split(',').map((s) => s.split('x').map(Number));
 const ADD_N = Number(opt('add-n', '100000000'));
 const jsonOut = opt('json', null);

@@ -77,6 +77,8 @@ export interface NativeAddon {
     lda: number, ldb: number, ldc: number, A: StorageHandle, B: StorageHandle, C: StorageHandle,
     biasKind?: number, act?: number, bias?: StorageHandle,
   ): void;
+  /** The SGEMM driver's SMs and its split-K calls so far (native/cuda/gemm/gemm.cu). */
+  cudaSgemmStats(): { splitK: number; smCount: number };
   unaryOps: string[];
   binaryOps: string[];
   reduceOps: string[];

@@ -233,6 +233,18 @@ Napi::Value CudaSgemm(const Napi::CallbackInfo& info) {
   });
 }
 
+// cudaSgemmStats(): { splitK, smCount } (cuda::sgemm_stats).
+Napi::Value CudaSgemmStats(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    cuda::SgemmStats st = cuda::sgemm_stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("splitK", Napi::Number::New(env, static_cast<double>(st.split_k_calls)));
+    o.Set("smCount", Napi::Number::New(env, st.sm_count));
+    return o;
+  });
+}
+
 Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -303,8 +315,10 @@ void init_cuda(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize, "cudaSynchronize"));
   exports.Set("copyToHostAsync", Napi::Function::New(env, CopyToHostAsync, "copyToHostAsync"));
   exports.Set("cudaSgemm", Napi::Function::New(env, CudaSgemm, "cudaSgemm"));
+  exports.Set("cudaSgemmStats", Napi::Function::New(env, CudaSgemmStats, "cudaSgemmStats"));
 #else
-  for (const char* name : {"cudaAlloc", "cudaFree", "cudaMemory", "cudaEmptyCache", "cudaSynchronize", "copyToHostAsync", "cudaSgemm"})
+  for (const char* name : {"cudaAlloc", "cudaFree", "cudaMemory", "cudaEmptyCache", "cudaSynchronize", "copyToHostAsync", "cudaSgemm",
+                           "cudaSgemmStats"})
     exports.Set(name, Napi::Function::New(env, NoCuda, name));
 #endif
 }

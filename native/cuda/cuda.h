@@ -93,6 +93,13 @@ void random_bernoulli(const TensorDesc& out, double p, uint64_t seed, uint64_t f
 // leading dimensions, fused bias + activation epilogue).
 void sgemm_ex(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const cpu::GemmEpilogue& epilogue);
+// How the SGEMM driver decides: the SMs it sizes grids for, and the SGEMMs (sgemm_ex, matmul,
+// linear) that took the split-K path so far (the tests' evidence that it ran).
+struct SgemmStats {
+  int64_t split_k_calls;
+  int sm_count;
+};
+SgemmStats sgemm_stats();
 void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b);
 void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
             cpu::GemmActivation act);

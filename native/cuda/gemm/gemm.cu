@@ -15,10 +15,19 @@
 // relu/sigmoid/tanh/gelu) runs on the registers before C is written, with float4 stores when
 // the row allows.
 //
+// Split-K (run_tiled): when the tile grid leaves SMs idle (the LSTM's step GEMM 64 x 1024 x 256 is
+// 8 tiles; weight gradients have small M, N and a long K) and K is long, the same kernel runs with
+// grid.z over K-slices too, each block writing its raw partial tile (alpha 1, beta 0, no
+// epilogue) to scratch; one reduction kernel then sums the slices in slice order (deterministic)
+// and applies alpha, beta C, bias and activation into C.
+//
 // M == 1 or N == 1 (a batch of one) is a matrix-vector product and runs as GEMV: a warp per
 // output when the reduction runs along contiguous memory, else a thread per output with K split
 // across blocks and a small kernel summing the pieces and applying the epilogue.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include "../core/cuda_utils.cuh"
 
@@ -54,6 +63,11 @@ struct GemmParams {
   bool vec_a;     // 16-byte copies allowed for A stored transposed (ld % 4 == 0, aligned)
   bool vec_b;     // the same for B stored as is
   bool vec_c;     // C rows (and batch offsets) allow float4 stores
+  // Split-K (read by the kSplit instances only): grid.z runs over (matrix, slice) pairs, slice
+  // fastest; slice s covers k in [s k_slice, min((s + 1) k_slice, K)) and writes C + s slice_stride_c.
+  int splits = 1;
+  int64_t k_slice = 0;
+  int64_t slice_stride_c = 0;
 };
 
 __device__ __forceinline__ float activate(float x, int act) {
@@ -76,6 +90,13 @@ __device__ __forceinline__ float finish_value(float acc, int64_t row, int64_t co
   if (p.bias_kind == 1) v += p.bias[row];
   else if (p.bias_kind == 2) v += p.bias[col];
   return activate(v, p.act);
+}
+
+// A split-K slice stores its raw partial sum: the reduction applies the epilogue once.
+template <bool kSplit>
+__device__ __forceinline__ float tile_value(float acc, int64_t row, int64_t col, const float* c_at, const GemmParams& p) {
+  if constexpr (kSplit) return acc;
+  else return finish_value(acc, row, col, c_at, p);
 }
 
 // ---- cp.async --------------------------------------------------------------------------------
@@ -154,22 +175,37 @@ __device__ __forceinline__ void load_slice(float (*dst)[kBM + kPad], const float
 
 // Two blocks per SM (at most 128 registers a thread): 16 warps to hide what the double buffer
 // does not.
-template <bool kTA, bool kTB>
 // Grid: x = column tiles, y = row tiles from m_tile_base (at most 65535 a launch), z = matrices
-// of the batch from batch_base (at most 65535 a launch).
-__global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, BatchGeometry bg, int64_t batch_base,
+// of the batch (times K-slices when kSplit) from z_base (at most 65535 a launch).
+// kSplit: the split-K instances (p.splits > 1), storing raw partials. A template parameter so the
+// one-pass instances keep their registers (the slice arithmetic made two of them spill on sm_90).
+template <bool kTA, bool kTB, bool kSplit>
+__global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, BatchGeometry bg, int64_t z_base,
                                                                int64_t m_tile_base) {
   __shared__ __align__(16) float As[2][kBK][kBM + kPad];
   __shared__ __align__(16) float Bs[2][kBK][kBN + kPad];
 
-  // This block's matrices in the batch.
-  int64_t bi = batch_base + blockIdx.z, off_a = 0, off_b = 0, off_c = 0;
+  // This block's matrices in the batch and its K-slice.
+  int64_t bi = z_base + blockIdx.z, slice = 0, off_a = 0, off_b = 0, off_c = 0;
+  if constexpr (kSplit) {
+    slice = bi % p.splits;
+    bi /= p.splits;
+  }
   for (int d = bg.ndim - 1; d >= 0; --d) {
     int64_t q = bi / bg.shape[d], idx = bi - q * bg.shape[d];
     bi = q;
     off_a += idx * bg.stride_a[d];
     off_b += idx * bg.stride_b[d];
     off_c += idx * bg.stride_c[d];
+  }
+  // The slice starts k_begin along K: rows of a stored K x M (or K x N) operand, columns otherwise.
+  int64_t k_len = p.K;
+  if constexpr (kSplit) {
+    const int64_t k_begin = slice * p.k_slice;
+    off_a += kTA ? k_begin * p.lda : k_begin;
+    off_b += kTB ? k_begin : k_begin * p.ldb;
+    off_c += slice * p.slice_stride_c;
+    k_len = p.K - k_begin < p.k_slice ? p.K - k_begin : p.k_slice;
   }
   const float* A = p.A + off_a;
   const float* B = p.B + off_b;
@@ -187,7 +223,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, Bat
 #pragma unroll
     for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
 
-  const int64_t K = p.alpha == 0.0f ? 0 : p.K;  // alpha == 0 reads neither A nor B (BLAS)
+  const int64_t K = p.alpha == 0.0f ? 0 : k_len;  // alpha == 0 reads neither A nor B (BLAS)
   const int64_t tiles = (K + kBK - 1) / kBK;
   // op(A) as k-major: direct when A is stored transposed (K x M).
   auto load = [&](int64_t t, int buf) {
@@ -230,19 +266,42 @@ __global__ void __launch_bounds__(kGemmThreads, 2) sgemm_tiled(GemmParams p, Bat
       const int64_t col = n0 + col_base + h * 16;
       if (p.vec_c && col + 3 < p.N) {
         float4 prev = make_float4(0.f, 0.f, 0.f, 0.f);
-        if (p.beta != 0.0f) prev = *reinterpret_cast<const float4*>(crow + col);
+        if (!kSplit && p.beta != 0.0f) prev = *reinterpret_cast<const float4*>(crow + col);
         float4 r;
-        r.x = finish_value(acc[i][h * 4 + 0], row, col + 0, &prev.x, p);
-        r.y = finish_value(acc[i][h * 4 + 1], row, col + 1, &prev.y, p);
-        r.z = finish_value(acc[i][h * 4 + 2], row, col + 2, &prev.z, p);
-        r.w = finish_value(acc[i][h * 4 + 3], row, col + 3, &prev.w, p);
+        r.x = tile_value<kSplit>(acc[i][h * 4 + 0], row, col + 0, &prev.x, p);
+        r.y = tile_value<kSplit>(acc[i][h * 4 + 1], row, col + 1, &prev.y, p);
+        r.z = tile_value<kSplit>(acc[i][h * 4 + 2], row, col + 2, &prev.z, p);
+        r.w = tile_value<kSplit>(acc[i][h * 4 + 3], row, col + 3, &prev.w, p);
         *reinterpret_cast<float4*>(crow + col) = r;
       } else {
 #pragma unroll
         for (int j = 0; j < 4; ++j)
-          if (col + j < p.N) crow[col + j] = finish_value(acc[i][h * 4 + j], row, col + j, crow + col + j, p);
+          if (col + j < p.N) crow[col + j] = tile_value<kSplit>(acc[i][h * 4 + j], row, col + j, crow + col + j, p);
       }
     }
+  }
+}
+
+// ---- split-K reduction -------------------------------------------------------------------------
+// partial holds `splits` slices of batch x M x N dense partial products (slice_stride floats
+// apart); element (b, row, col) of C (batch offsets from bg, rows ldc apart) gets
+// act(alpha sum_s partial_s + beta C + bias), the slices summed in order 0, 1, ... so a result
+// never depends on scheduling.
+__global__ void sgemm_split_k_reduce(GemmParams p, BatchGeometry bg, const float* partial, int splits, int64_t slice_stride) {
+  const int64_t mn = p.M * p.N;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < slice_stride; i += stride) {
+    float acc = partial[i];
+    for (int s = 1; s < splits; ++s) acc += partial[s * slice_stride + i];
+    int64_t bi = i / mn, off_c = 0;
+    const int64_t in_matrix = i - bi * mn, row = in_matrix / p.N, col = in_matrix - row * p.N;
+    for (int d = bg.ndim - 1; d >= 0; --d) {
+      int64_t q = bi / bg.shape[d], idx = bi - q * bg.shape[d];
+      bi = q;
+      off_c += idx * bg.stride_c[d];
+    }
+    float* c = p.C + off_c + row * p.ldc + col;
+    *c = finish_value(acc, row, col, c, p);
   }
 }
 
@@ -329,6 +388,58 @@ void run_gemv(const GemvParams& p, bool along_rows) {
 
 bool aligned16(const void* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
 
+// Split-K's blocking parameters: a slice is at least kSplitMinK deep (shallower, the pipeline's
+// prologue and the partial tile's 64 KiB write outweigh its 2 * 128 * kSplitMinK * 4 bytes of
+// operands), at most kMaxSplits slices, and the partials take at most kSplitScratchBytes.
+constexpr int64_t kSplitMinK = 128;
+constexpr int64_t kMaxSplits = 32;
+constexpr int64_t kSplitScratchBytes = int64_t{64} << 20;
+
+std::atomic<int64_t> split_k_calls{0};
+
+// DENDRITE_CUDA_SPLIT_K=0 turns split-K off (to time both paths on one build).
+bool split_k_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("DENDRITE_CUDA_SPLIT_K");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled;
+}
+
+// Slices for a GEMM whose grid is `blocks` tiles: 1 (no split) when the tiles alone fill the
+// SMs, K is short or alpha is 0; else enough that blocks * splits is about two waves of the SMs
+// (the kernel fits two blocks an SM), each slice a multiple of kBK deep.
+int64_t choose_splits(const GemmParams& p, int64_t blocks, int64_t batch, int64_t* k_slice) {
+  *k_slice = p.K;
+  const int64_t sms = sm_count();
+  if (!split_k_enabled() || p.alpha == 0.0f || blocks >= sms || p.K < 2 * kSplitMinK) return 1;
+  int64_t splits = std::min<int64_t>({(2 * sms + blocks - 1) / blocks, p.K / kSplitMinK, kMaxSplits,
+                                      kSplitScratchBytes / (batch * p.M * p.N * static_cast<int64_t>(sizeof(float)))});
+  if (splits < 2) return 1;
+  const int64_t depth = (p.K + splits - 1) / splits;
+  *k_slice = (depth + kBK - 1) / kBK * kBK;
+  return (p.K + *k_slice - 1) / *k_slice;
+}
+
+template <bool kSplit>
+void launch_tiled(bool ta, bool tb, const GemmParams& q, const BatchGeometry& bg, int64_t z_count, const char* op) {
+  dim3 block(kGemmThreads);
+  cudaStream_t s = stream();
+  // grid.y and grid.z stop at 65535: taller matrices and longer batches take several launches.
+  const int64_t m_tiles = (q.M + kBM - 1) / kBM;
+  for (int64_t base = 0; base < z_count; base += 65535) {
+    for (int64_t mt = 0; mt < m_tiles; mt += 65535) {
+      dim3 grid(static_cast<unsigned>((q.N + kBN - 1) / kBN), static_cast<unsigned>(std::min<int64_t>(65535, m_tiles - mt)),
+                static_cast<unsigned>(std::min<int64_t>(65535, z_count - base)));
+      if (!ta && !tb) sgemm_tiled<false, false, kSplit><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else if (!ta && tb) sgemm_tiled<false, true, kSplit><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else if (ta && !tb) sgemm_tiled<true, false, kSplit><<<grid, block, 0, s>>>(q, bg, base, mt);
+      else sgemm_tiled<true, true, kSplit><<<grid, block, 0, s>>>(q, bg, base, mt);
+      check_launch(op);
+    }
+  }
+}
+
 void run_tiled(bool ta, bool tb, const GemmParams& p, const BatchGeometry& bg, int64_t batch) {
   if (p.M == 0 || p.N == 0 || batch == 0) return;
   bool batch_a4 = true, batch_b4 = true, batch_c4 = true;
@@ -342,21 +453,39 @@ void run_tiled(bool ta, bool tb, const GemmParams& p, const BatchGeometry& bg, i
   // 16-byte copies only matter for the operands that are copied without transposing.
   q.vec_a = ta && aligned16(p.A) && p.lda % 4 == 0 && batch_a4;
   q.vec_b = !tb && aligned16(p.B) && p.ldb % 4 == 0 && batch_b4;
-  dim3 block(kGemmThreads);
-  cudaStream_t s = stream();
-  // grid.y and grid.z stop at 65535: taller matrices and longer batches take several launches.
-  const int64_t m_tiles = (p.M + kBM - 1) / kBM;
-  for (int64_t base = 0; base < batch; base += 65535) {
-    for (int64_t mt = 0; mt < m_tiles; mt += 65535) {
-      dim3 grid(static_cast<unsigned>((p.N + kBN - 1) / kBN), static_cast<unsigned>(std::min<int64_t>(65535, m_tiles - mt)),
-                static_cast<unsigned>(std::min<int64_t>(65535, batch - base)));
-      if (!ta && !tb) sgemm_tiled<false, false><<<grid, block, 0, s>>>(q, bg, base, mt);
-      else if (!ta && tb) sgemm_tiled<false, true><<<grid, block, 0, s>>>(q, bg, base, mt);
-      else if (ta && !tb) sgemm_tiled<true, false><<<grid, block, 0, s>>>(q, bg, base, mt);
-      else sgemm_tiled<true, true><<<grid, block, 0, s>>>(q, bg, base, mt);
-      check_launch("sgemm");
-    }
+  const int64_t blocks = (p.N + kBN - 1) / kBN * ((p.M + kBM - 1) / kBM) * batch;
+  int64_t k_slice = p.K;
+  const int64_t splits = choose_splits(p, blocks, batch, &k_slice);
+  q.k_slice = k_slice;
+  if (splits == 1) {
+    launch_tiled<false>(ta, tb, q, bg, batch, "sgemm");
+    return;
   }
+  // Slice s of the partials is a dense batch x M x N block (batch dims in bg's order); the slice
+  // offsets along K keep A's and B's 16-byte copies aligned (multiples of a ld that is % 4).
+  const int64_t slice_stride = batch * p.M * p.N;
+  Scratch partial(static_cast<size_t>(splits * slice_stride) * sizeof(float));
+  BatchGeometry dense = bg;
+  int64_t dense_stride = p.M * p.N;
+  for (int d = bg.ndim - 1; d >= 0; --d) {
+    dense.stride_c[d] = dense_stride;
+    dense_stride *= bg.shape[d];
+  }
+  q.alpha = 1.0f;
+  q.beta = 0.0f;
+  q.C = partial.as<float>();
+  q.ldc = p.N;
+  q.bias = nullptr;
+  q.bias_kind = 0;
+  q.act = 0;
+  q.vec_c = p.N % 4 == 0;
+  q.splits = static_cast<int>(splits);
+  q.slice_stride_c = slice_stride;
+  launch_tiled<true>(ta, tb, q, dense, batch * splits, "sgemm (split-K)");
+  sgemm_split_k_reduce<<<grid_for(slice_stride), kThreads, 0, stream()>>>(p, bg, partial.as<float>(), static_cast<int>(splits),
+                                                                          slice_stride);
+  check_launch("sgemm (split-K)");
+  split_k_calls.fetch_add(1, std::memory_order_relaxed);
 }
 
 // One (unbatched) SGEMM: GEMV when one side is a vector, else the tiled kernel.
@@ -439,6 +568,11 @@ MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64
 }
 
 }  // namespace
+
+SgemmStats sgemm_stats() {
+  require_device("cuda.sgemmStats");
+  return {split_k_calls.load(std::memory_order_relaxed), sm_count()};
+}
 
 void sgemm_ex(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
               int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& epilogue) {
