@@ -548,24 +548,6 @@ void gemm_ref(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const 
   });
 }
 
-// A matrix view's layout: row-major (trans = false, ld = row stride) or column-major.
-struct MatrixLayout {
-  bool ok = false, trans = false;
-  int64_t ld = 0;
-};
-
-MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
-  if (col_stride == 1 || cols == 1) {
-    int64_t ld = rows == 1 ? std::max<int64_t>(cols, 1) : row_stride;
-    if (ld >= std::max<int64_t>(cols, 1)) return {true, false, ld};
-  }
-  if (row_stride == 1 || rows == 1) {
-    int64_t ld = cols == 1 ? std::max<int64_t>(rows, 1) : col_stride;
-    if (ld >= std::max<int64_t>(rows, 1)) return {true, true, ld};
-  }
-  return {};
-}
-
 // The epilogue with a consistent "no bias".
 GemmEpilogue normalised(const GemmEpilogue& epilogue) {
   GemmEpilogue ep = epilogue;
@@ -689,31 +671,55 @@ void dgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, cons
   gemm_ref<double>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
+MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
+  if (col_stride == 1 || cols == 1) {
+    int64_t ld = rows == 1 ? std::max<int64_t>(cols, 1) : row_stride;
+    if (ld >= std::max<int64_t>(cols, 1)) return {true, false, ld};
+  }
+  if (row_stride == 1 || rows == 1) {
+    int64_t ld = cols == 1 ? std::max<int64_t>(rows, 1) : col_stride;
+    if (ld >= std::max<int64_t>(rows, 1)) return {true, true, ld};
+  }
+  return {};
+}
+
+MatmulPlan plan_matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
   if (a.ndim < 2 || b.ndim != a.ndim || out.ndim != a.ndim)
     fail(ErrorCode::Shape, "matmul", "operands of equal rank >= 2", "ranks " + std::to_string(a.ndim) + ", " + std::to_string(b.ndim) + ", " + std::to_string(out.ndim));
   if (a.dtype != b.dtype || out.dtype != a.dtype) fail(ErrorCode::DType, "matmul", std::string("one dtype, ") + dtype_name(a.dtype), dtype_name(b.dtype));
   if (a.dtype == DType::Bool) fail(ErrorCode::DType, "matmul", "a numeric dtype", "bool");
   if (!out.is_contiguous()) fail(ErrorCode::Argument, "matmul", "a contiguous output", "a strided view");
-  int nd = a.ndim;
-  int64_t M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1];
-  if (b.shape[nd - 2] != K || out.shape[nd - 2] != M || out.shape[nd - 1] != N)
+  const int nd = a.ndim;
+  MatmulPlan p;
+  p.M = a.shape[nd - 2];
+  p.K = a.shape[nd - 1];
+  p.N = b.shape[nd - 1];
+  if (b.shape[nd - 2] != p.K || out.shape[nd - 2] != p.M || out.shape[nd - 1] != p.N)
     fail(ErrorCode::Shape, "matmul", "[..., M, K] @ [..., K, N] -> [..., M, N]",
          shape_str(a.shape, nd) + " @ " + shape_str(b.shape, nd) + " -> " + shape_str(out.shape, nd));
-  int64_t batch = 1;
+  p.batch = 1;
   for (int d = 0; d < nd - 2; ++d) {
     if (a.shape[d] != out.shape[d] || b.shape[d] != out.shape[d])
       fail(ErrorCode::Shape, "matmul", "batch dims broadcast to " + shape_str(out.shape, nd - 2), shape_str(a.shape, nd - 2) + " and " + shape_str(b.shape, nd - 2));
-    batch *= out.shape[d];
+    p.batch *= out.shape[d];
   }
+  if (p.batch == 0 || p.M == 0 || p.N == 0 || p.K == 0) return p;
+  p.la = matrix_layout(p.M, p.K, a.strides[nd - 2], a.strides[nd - 1]);
+  p.lb = matrix_layout(p.K, p.N, b.strides[nd - 2], b.strides[nd - 1]);
+  if (!p.la.ok || !p.lb.ok) fail(ErrorCode::Argument, "matmul", "row- or column-major matrices (the caller copies others)", "another layout");
+  return p;
+}
+
+void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
+  const MatmulPlan plan = plan_matmul(out, a, b);
+  const int nd = a.ndim;
+  const int64_t M = plan.M, N = plan.N, K = plan.K, batch = plan.batch;
   if (batch == 0 || M == 0 || N == 0) return;
   if (K == 0) {  // empty sums: zeros, whatever strides the empty operands carry
     std::memset(out.data, 0, static_cast<size_t>(batch * M * N) * dtype_size(out.dtype));
     return;
   }
-  MatrixLayout la = matrix_layout(M, K, a.strides[nd - 2], a.strides[nd - 1]);
-  MatrixLayout lb = matrix_layout(K, N, b.strides[nd - 2], b.strides[nd - 1]);
-  if (!la.ok || !lb.ok) fail(ErrorCode::Argument, "matmul", "row- or column-major matrices (the caller copies others)", "another layout");
+  const MatrixLayout la = plan.la, lb = plan.lb;
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     size_t es = sizeof(T);
@@ -758,8 +764,8 @@ void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
   });
 }
 
-void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
-            GemmActivation act) {
+LinearPlan plan_linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
+                       GemmActivation act) {
   const char* op = "linear";
   if (x.dtype != DType::Float32 || weight.dtype != DType::Float32 || out.dtype != DType::Float32 ||
       (bias && bias->dtype != DType::Float32))
@@ -772,6 +778,9 @@ void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight
   if (weight.shape[1] != K || out.shape[nd - 1] != N)
     fail(ErrorCode::Shape, op, "weight [out, " + std::to_string(K) + "] and out [..., out]",
          shape_str(weight.shape, 2) + " and " + shape_str(out.shape, nd));
+  LinearPlan p;
+  p.K = K;
+  p.N = N;
   int64_t M = 1;
   for (int d = 0; d < nd - 1; ++d) {
     if (out.shape[d] != x.shape[d]) fail(ErrorCode::Shape, op, "out's leading dims equal to x's", shape_str(out.shape, nd));
@@ -783,7 +792,8 @@ void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight
   if (!out.is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous output", "a strided view");
   if (static_cast<int32_t>(act) < 0 || static_cast<int32_t>(act) > static_cast<int32_t>(GemmActivation::GeluTanh))
     fail(ErrorCode::Argument, op, "an activation code 0..5", std::to_string(static_cast<int32_t>(act)));
-  if (M == 0 || N == 0) return;
+  p.M = M;
+  if (M == 0 || N == 0) return p;
   // x's rows: last dim contiguous and the leading dims collapsible into one row stride.
   int64_t row_stride = K, expect = -1;
   if (K > 1 && x.strides[nd - 1] != 1) fail(ErrorCode::Argument, op, "x contiguous in its last dim", "a strided view");
@@ -798,12 +808,20 @@ void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight
   // op(B) = weight^T: a row-major weight [N, K] is B transposed; a column-major one is B as is.
   MatrixLayout lw = matrix_layout(N, K, weight.strides[0], weight.strides[1]);
   if (!lw.ok) fail(ErrorCode::Argument, op, "a row- or column-major weight", "another layout");
-  GemmEpilogue ep;
-  ep.bias = bias ? bias->ptr<float>() : nullptr;
-  ep.bias_kind = bias ? GemmBias::Col : GemmBias::None;
-  ep.act = act;
-  sgemm_ex(false, !lw.trans, M, N, K, 1.0f, x.ptr<float>(), row_stride, weight.ptr<float>(), lw.ld, 0.0f,
-           out.ptr<float>(), N, ep);
+  p.row_stride = row_stride;
+  p.lw = lw;
+  p.ep.bias = bias ? bias->ptr<float>() : nullptr;
+  p.ep.bias_kind = bias ? GemmBias::Col : GemmBias::None;
+  p.ep.act = act;
+  return p;
+}
+
+void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
+            GemmActivation act) {
+  const LinearPlan p = plan_linear(out, x, weight, bias, act);
+  if (p.M == 0 || p.N == 0) return;
+  sgemm_ex(false, !p.lw.trans, p.M, p.N, p.K, 1.0f, x.ptr<float>(), p.row_stride, weight.ptr<float>(), p.lw.ld, 0.0f,
+           out.ptr<float>(), p.N, p.ep);
 }
 
 SgemmPackedA::SgemmPackedA(bool trans_a, int64_t M, int64_t K, const float* A, int64_t lda)

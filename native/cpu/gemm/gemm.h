@@ -109,6 +109,34 @@ class SgemmPackedA {
   float* packed_;
 };
 
+// How a GEMM reads a rows x cols view with these strides: row-major (trans = false, ld = row
+// stride) or column-major (trans, ld = column stride); anything else is not ok.
+struct MatrixLayout {
+  bool ok = false, trans = false;
+  int64_t ld = 0;
+};
+MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride);
+
+// matmul's checked geometry, shared by the CPU and CUDA drivers (so both fail alike): throws on
+// bad ranks, dtypes, shapes or a strided output. la/lb are filled (and checked) only when there
+// is work: batch, M, N and K all non-zero.
+struct MatmulPlan {
+  int64_t M = 0, N = 0, K = 0, batch = 0;
+  MatrixLayout la, lb;
+};
+MatmulPlan plan_matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b);
+
+// linear's checked geometry, shared by the CPU and CUDA drivers: x's rows (row_stride), the
+// weight's layout and the fused epilogue. row_stride and lw are filled (and checked) only when
+// M and N are non-zero.
+struct LinearPlan {
+  int64_t M = 0, N = 0, K = 0, row_stride = 0;
+  MatrixLayout lw;
+  GemmEpilogue ep;
+};
+LinearPlan plan_linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias,
+                       GemmActivation act);
+
 // out[..., M, N] = a[..., M, K] @ b[..., K, N]. a and b carry out's batch shape already
 // (broadcast batch dims have stride 0); the matrices may be row- or column-major views; any
 // other layout is copied first. out must be contiguous. Every dtype but bool.

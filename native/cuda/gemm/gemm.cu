@@ -36,6 +36,9 @@ namespace dendrite::cuda {
 using cpu::GemmActivation;
 using cpu::GemmBias;
 using cpu::GemmEpilogue;
+using cpu::LinearPlan;
+using cpu::MatmulPlan;
+using cpu::MatrixLayout;
 
 namespace {
 
@@ -548,25 +551,6 @@ __global__ void gemm_generic(bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
   if (row < M && col < N) C[row * N + col] = acc;
 }
 
-struct MatrixLayout {
-  bool ok = false, trans = false;
-  int64_t ld = 0;
-};
-
-// How a GEMM reads a rows x cols view with these strides: row-major (ld = row stride) or
-// column-major (trans, ld = column stride); anything else is not ok. As in native/cpu/gemm.
-MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
-  if (col_stride == 1 || cols == 1) {
-    int64_t ld = rows == 1 ? std::max<int64_t>(cols, 1) : row_stride;
-    if (ld >= std::max<int64_t>(cols, 1)) return {true, false, ld};
-  }
-  if (row_stride == 1 || rows == 1) {
-    int64_t ld = cols == 1 ? std::max<int64_t>(rows, 1) : col_stride;
-    if (ld >= std::max<int64_t>(rows, 1)) return {true, true, ld};
-  }
-  return {};
-}
-
 }  // namespace
 
 SgemmStats sgemm_stats() {
@@ -582,39 +566,24 @@ void sgemm_ex(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
 }
 
 void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
-  if (a.ndim < 2 || b.ndim != a.ndim || out.ndim != a.ndim)
-    fail(ErrorCode::Shape, "matmul", "operands of equal rank >= 2",
-         "ranks " + std::to_string(a.ndim) + ", " + std::to_string(b.ndim) + ", " + std::to_string(out.ndim));
-  if (a.dtype != b.dtype || out.dtype != a.dtype) fail(ErrorCode::DType, "matmul", std::string("one dtype, ") + dtype_name(a.dtype), dtype_name(b.dtype));
-  if (a.dtype == DType::Bool) fail(ErrorCode::DType, "matmul", "a numeric dtype", "bool");
-  if (!out.is_contiguous()) fail(ErrorCode::Argument, "matmul", "a contiguous output", "a strided view");
+  const MatmulPlan plan = cpu::plan_matmul(out, a, b);
   const int nd = a.ndim;
-  const int64_t M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1];
-  if (b.shape[nd - 2] != K || out.shape[nd - 2] != M || out.shape[nd - 1] != N)
-    fail(ErrorCode::Shape, "matmul", "[..., M, K] @ [..., K, N] -> [..., M, N]",
-         shape_str(a.shape, nd) + " @ " + shape_str(b.shape, nd) + " -> " + shape_str(out.shape, nd));
+  const int64_t M = plan.M, N = plan.N, K = plan.K, batch = plan.batch;
+  if (batch == 0 || M == 0 || N == 0) return;
+  if (K == 0) {  // empty sums: zeros
+    check(cudaMemsetAsync(out.data, 0, static_cast<size_t>(batch * M * N) * dtype_size(out.dtype), stream()), "matmul");
+    return;
+  }
+  const MatrixLayout la = plan.la, lb = plan.lb;
   BatchGeometry bg;
-  int64_t batch = 1;
   for (int d = 0; d < nd - 2; ++d) {
-    if (a.shape[d] != out.shape[d] || b.shape[d] != out.shape[d])
-      fail(ErrorCode::Shape, "matmul", "batch dims broadcast to " + shape_str(out.shape, nd - 2),
-           shape_str(a.shape, nd - 2) + " and " + shape_str(b.shape, nd - 2));
     if (out.shape[d] == 1) continue;
     bg.shape[bg.ndim] = out.shape[d];
     bg.stride_a[bg.ndim] = a.strides[d];
     bg.stride_b[bg.ndim] = b.strides[d];
     bg.stride_c[bg.ndim] = out.strides[d];
     ++bg.ndim;
-    batch *= out.shape[d];
   }
-  if (batch == 0 || M == 0 || N == 0) return;
-  if (K == 0) {  // empty sums: zeros
-    check(cudaMemsetAsync(out.data, 0, static_cast<size_t>(batch * M * N) * dtype_size(out.dtype), stream()), "matmul");
-    return;
-  }
-  MatrixLayout la = matrix_layout(M, K, a.strides[nd - 2], a.strides[nd - 1]);
-  MatrixLayout lb = matrix_layout(K, N, b.strides[nd - 2], b.strides[nd - 1]);
-  if (!la.ok || !lb.ok) fail(ErrorCode::Argument, "matmul", "row- or column-major matrices (the caller copies others)", "another layout");
   if (a.dtype == DType::Float32) {
     if (batch == 1) {
       sgemm_one(la.trans, lb.trans, M, N, K, 1.0f, a.ptr<float>(), la.ld, b.ptr<float>(), lb.ld, 0.0f, out.ptr<float>(), N, GemmEpilogue{});
@@ -642,45 +611,10 @@ void matmul(const TensorDesc& out, const TensorDesc& a, const TensorDesc& b) {
 }
 
 void linear(const TensorDesc& out, const TensorDesc& x, const TensorDesc& weight, const TensorDesc* bias, GemmActivation act) {
-  const char* op = "linear";
-  if (x.dtype != DType::Float32 || weight.dtype != DType::Float32 || out.dtype != DType::Float32 ||
-      (bias && bias->dtype != DType::Float32))
-    fail(ErrorCode::DType, op, "float32 operands", std::string(dtype_name(x.dtype)) + " and " + dtype_name(weight.dtype));
-  if (x.ndim < 1 || weight.ndim != 2 || out.ndim != x.ndim)
-    fail(ErrorCode::Shape, op, "x [..., in], weight [out, in], out [..., out]",
-         shape_str(x.shape, x.ndim) + ", " + shape_str(weight.shape, weight.ndim) + ", " + shape_str(out.shape, out.ndim));
-  const int nd = x.ndim;
-  const int64_t K = x.shape[nd - 1], N = weight.shape[0];
-  if (weight.shape[1] != K || out.shape[nd - 1] != N)
-    fail(ErrorCode::Shape, op, "weight [out, " + std::to_string(K) + "] and out [..., out]", shape_str(weight.shape, 2) + " and " + shape_str(out.shape, nd));
-  int64_t M = 1;
-  for (int d = 0; d < nd - 1; ++d) {
-    if (out.shape[d] != x.shape[d]) fail(ErrorCode::Shape, op, "out's leading dims equal to x's", shape_str(out.shape, nd));
-    M *= x.shape[d];
-  }
-  if (bias && (bias->ndim != 1 || bias->shape[0] != N)) fail(ErrorCode::Shape, op, "bias [" + std::to_string(N) + "]", shape_str(bias->shape, bias->ndim));
-  if (bias && N > 1 && bias->strides[0] != 1) fail(ErrorCode::Argument, op, "a contiguous bias", "a strided view");
-  if (!out.is_contiguous()) fail(ErrorCode::Argument, op, "a contiguous output", "a strided view");
-  if (static_cast<int32_t>(act) < 0 || static_cast<int32_t>(act) > static_cast<int32_t>(GemmActivation::GeluTanh))
-    fail(ErrorCode::Argument, op, "an activation code 0..5", std::to_string(static_cast<int32_t>(act)));
-  if (M == 0 || N == 0) return;
-  int64_t row_stride = K, expect = -1;
-  if (K > 1 && x.strides[nd - 1] != 1) fail(ErrorCode::Argument, op, "x contiguous in its last dim", "a strided view");
-  for (int d = nd - 2; d >= 0; --d) {
-    if (x.shape[d] == 1) continue;
-    if (expect < 0) row_stride = expect = x.strides[d];
-    else if (x.strides[d] != expect) fail(ErrorCode::Argument, op, "x's leading dims evenly strided", "a strided view");
-    expect *= x.shape[d];
-  }
-  if (M > 1 && row_stride < K) fail(ErrorCode::Argument, op, "non-overlapping rows of x", "overlapping rows");
-  row_stride = std::max<int64_t>(row_stride, std::max<int64_t>(K, 1));
-  MatrixLayout lw = matrix_layout(N, K, weight.strides[0], weight.strides[1]);
-  if (!lw.ok) fail(ErrorCode::Argument, op, "a row- or column-major weight", "another layout");
-  GemmEpilogue ep;
-  ep.bias = bias ? bias->ptr<float>() : nullptr;
-  ep.bias_kind = bias ? GemmBias::Col : GemmBias::None;
-  ep.act = act;
-  cuda::sgemm_ex(false, !lw.trans, M, N, K, 1.0f, x.ptr<float>(), row_stride, weight.ptr<float>(), lw.ld, 0.0f, out.ptr<float>(), N, ep);
+  const LinearPlan p = cpu::plan_linear(out, x, weight, bias, act);
+  if (p.M == 0 || p.N == 0) return;
+  cuda::sgemm_ex(false, !p.lw.trans, p.M, p.N, p.K, 1.0f, x.ptr<float>(), p.row_stride, weight.ptr<float>(), p.lw.ld, 0.0f,
+                 out.ptr<float>(), p.N, p.ep);
 }
 
 }  // namespace dendrite::cuda
