@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include "common.h"
+#include "sgemm_args.h"
 #ifdef DENDRITE_WITH_CUDA
 #include "../cuda/cuda.h"
 #endif
@@ -188,12 +189,6 @@ Napi::Value CopyToHostAsync(const Napi::CallbackInfo& info) {
 }
 
 // Elements a rows x cols row-major matrix with leading dimension ld reaches; validates ld.
-int64_t matrix_extent(int64_t rows, int64_t cols, int64_t ld, const char* what) {
-  if (ld < std::max<int64_t>(1, cols))
-    fail(ErrorCode::Argument, "cuda.sgemm", std::string(what) + " >= max(1, " + std::to_string(cols) + ")", std::to_string(ld));
-  return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
-}
-
 float* device_floats(const Napi::CallbackInfo& info, size_t i, int64_t need, const char* what) {
   if (i >= info.Length()) fail(ErrorCode::Argument, "cuda.sgemm", std::string("a CUDA storage ") + what, "nothing");
   CudaBlock* b = unwrap_block(info[i], "cuda.sgemm");
@@ -208,27 +203,8 @@ float* device_floats(const Napi::CallbackInfo& info, size_t i, int64_t need, con
 // the dt.linalg.sgemm contract on CUDA storages (float32, row-major, in place on C).
 Napi::Value CudaSgemm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const char* op = "cuda.sgemm";
-    bool ta = arg_bool(info, 0, op), tb = arg_bool(info, 1, op);
-    int64_t M = arg_int(info, 2, op), N = arg_int(info, 3, op), K = arg_int(info, 4, op);
-    float alpha = static_cast<float>(arg_double(info, 5, op)), beta = static_cast<float>(arg_double(info, 6, op));
-    int64_t lda = arg_int(info, 7, op), ldb = arg_int(info, 8, op), ldc = arg_int(info, 9, op);
-    if (M < 0 || N < 0 || K < 0)
-      fail(ErrorCode::Shape, op, "non-negative M, N, K", std::to_string(M) + ", " + std::to_string(N) + ", " + std::to_string(K));
-    const float* A = device_floats(info, 10, ta ? matrix_extent(K, M, lda, "lda") : matrix_extent(M, K, lda, "lda"), "A");
-    const float* B = device_floats(info, 11, tb ? matrix_extent(N, K, ldb, "ldb") : matrix_extent(K, N, ldb, "ldb"), "B");
-    float* C = device_floats(info, 12, matrix_extent(M, N, ldc, "ldc"), "C");
-    cpu::GemmEpilogue ep;
-    if (info.Length() > 13 && !info[13].IsUndefined()) {
-      int32_t kind = arg_int(info, 13, op), act = arg_int(info, 14, op);
-      if (kind < 0 || kind > 2) fail(ErrorCode::Argument, op, "a bias kind 0..2", std::to_string(kind));
-      if (act < 0 || act > static_cast<int32_t>(cpu::GemmActivation::GeluTanh))
-        fail(ErrorCode::Argument, op, "an activation code 0..5", std::to_string(act));
-      ep.bias_kind = static_cast<cpu::GemmBias>(kind);
-      ep.act = static_cast<cpu::GemmActivation>(act);
-      if (kind != 0) ep.bias = device_floats(info, 15, kind == 1 ? M : N, "bias");
-    }
-    cuda::sgemm_ex(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
+    const SgemmCall c = read_sgemm_call(info, "cuda.sgemm", [&](size_t i, int64_t need, const char* what) { return device_floats(info, i, need, what); });
+    cuda::sgemm_ex(c.ta, c.tb, c.M, c.N, c.K, c.alpha, c.A, c.lda, c.B, c.ldb, c.beta, c.C, c.ldc, c.ep);
     return info.Env().Undefined();
   });
 }

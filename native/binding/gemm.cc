@@ -4,6 +4,7 @@
 #include "../core/thread_pool.h"
 #include "../cpu/gemm/gemm.h"
 #include "common.h"
+#include "sgemm_args.h"
 #ifdef DENDRITE_WITH_CUDA
 #include "../cuda/cuda.h"
 #endif
@@ -56,46 +57,21 @@ float* f32_array(const Napi::CallbackInfo& info, size_t i, int64_t need, const c
   return arr.Data();
 }
 
-// Elements a rows x cols row-major matrix with leading dimension ld reaches; validates ld.
-int64_t matrix_extent(int64_t rows, int64_t cols, int64_t ld, const char* what) {
-  if (ld < std::max<int64_t>(1, cols))
-    fail(ErrorCode::Argument, "sgemm", std::string(what) + " >= max(1, " + std::to_string(cols) + ")", std::to_string(ld));
-  return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
-}
-
 // sgemm(transA, transB, M, N, K, alpha, beta, lda, ldb, ldc, A, B, C, biasKind?, act?, bias?, prepack?):
 // C = act(alpha op(A) op(B) + beta C + bias), row-major, in place on C. prepack 1 (2) packs A (B)
 // first with sgemm_pack_a (_b) and multiplies with sgemm_packed, so tests reach that path.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "sgemm";
-    bool ta = arg_bool(info, 0, op), tb = arg_bool(info, 1, op);
-    int64_t M = arg_int(info, 2, op), N = arg_int(info, 3, op), K = arg_int(info, 4, op);
-    float alpha = static_cast<float>(arg_double(info, 5, op)), beta = static_cast<float>(arg_double(info, 6, op));
-    int64_t lda = arg_int(info, 7, op), ldb = arg_int(info, 8, op), ldc = arg_int(info, 9, op);
-    if (M < 0 || N < 0 || K < 0)
-      fail(ErrorCode::Shape, op, "non-negative M, N, K", std::to_string(M) + ", " + std::to_string(N) + ", " + std::to_string(K));
-    int64_t need_a = ta ? matrix_extent(K, M, lda, "lda") : matrix_extent(M, K, lda, "lda");
-    int64_t need_b = tb ? matrix_extent(N, K, ldb, "ldb") : matrix_extent(K, N, ldb, "ldb");
-    int64_t need_c = matrix_extent(M, N, ldc, "ldc");
-    const float* A = f32_array(info, 10, need_a, "A");
-    const float* B = f32_array(info, 11, need_b, "B");
-    float* C = f32_array(info, 12, need_c, "C");
-    cpu::GemmEpilogue ep;
-    if (info.Length() > 13 && !info[13].IsUndefined()) {
-      int32_t kind = arg_int(info, 13, op), act = arg_int(info, 14, op);
-      if (kind < 0 || kind > 2) fail(ErrorCode::Argument, op, "a bias kind 0..2", std::to_string(kind));
-      if (act < 0 || act > static_cast<int32_t>(cpu::GemmActivation::GeluTanh))
-        fail(ErrorCode::Argument, op, "an activation code 0..5", std::to_string(act));
-      ep.bias_kind = static_cast<cpu::GemmBias>(kind);
-      ep.act = static_cast<cpu::GemmActivation>(act);
-      if (kind != 0) ep.bias = f32_array(info, 15, kind == 1 ? M : N, "bias");
-    }
+    const SgemmCall c = read_sgemm_call(info, op, [&](size_t i, int64_t need, const char* what) { return f32_array(info, i, need, what); });
     int32_t prepack = info.Length() > 16 && !info[16].IsUndefined() ? arg_int(info, 16, op) : 0;
     if (prepack < 0 || prepack > 2) fail(ErrorCode::Argument, op, "a prepack code 0..2", std::to_string(prepack));
-    if (prepack == 1) cpu::sgemm_packed(M, N, K, alpha, cpu::sgemm_pack_a(ta, M, K, A, lda), tb, B, ldb, beta, C, ldc, ep);
-    else if (prepack == 2) cpu::sgemm_packed(ta, M, N, K, alpha, A, lda, cpu::sgemm_pack_b(tb, K, N, B, ldb), beta, C, ldc, ep);
-    else cpu::sgemm_ex(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
+    if (prepack == 1)
+      cpu::sgemm_packed(c.M, c.N, c.K, c.alpha, cpu::sgemm_pack_a(c.ta, c.M, c.K, c.A, c.lda), c.tb, c.B, c.ldb, c.beta, c.C, c.ldc, c.ep);
+    else if (prepack == 2)
+      cpu::sgemm_packed(c.ta, c.M, c.N, c.K, c.alpha, c.A, c.lda, cpu::sgemm_pack_b(c.tb, c.K, c.N, c.B, c.ldb), c.beta, c.C, c.ldc, c.ep);
+    else
+      cpu::sgemm_ex(c.ta, c.tb, c.M, c.N, c.K, c.alpha, c.A, c.lda, c.B, c.ldb, c.beta, c.C, c.ldc, c.ep);
     return info.Env().Undefined();
   });
 }
